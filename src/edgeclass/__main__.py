@@ -1,0 +1,3 @@
+from edgeclass.cli.main import main
+
+raise SystemExit(main())
