@@ -1,0 +1,3 @@
+from edgeclass.desktop.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Start the desktop app: `edgeclass-desktop` or `python -m edgeclass.desktop`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+DESCRIPTION = (
+    "edgeclass desktop: drop photos on a window and see what they are. Offline and private: "
+    "the model runs on this computer."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgeclass-desktop", description=DESCRIPTION)
+    parser.add_argument(
+        "paths", nargs="*", help="photos or folders to classify as soon as the window opens"
+    )
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        help="model folder (model.onnx + config.json + preprocessor_config.json); default: "
+        "$EDGECLASS_MODEL, else the folder chosen last time, else the bundled model",
+    )
+    parser.add_argument(
+        "--color-scheme",
+        choices=("system", "light", "dark"),
+        default="system",
+        help="light or dark palette (default: follow the system)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="start offscreen, classify a few generated images, print a JSON summary and exit "
+        "(0 when everything worked); used to smoke-test installs and bundles",
+    )
+    return parser
+
+
+def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
+    """The QApplication with its identity (QSettings location), icon and palette."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from edgeclass import __version__
+    from edgeclass.desktop.icons import app_icon
+
+    app = QApplication.instance()
+    if app is None:
+        # Qt 6 is high-DPI aware by default; pass fractional scales (125%, 150%) through as is.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(["edgeclass-desktop", *argv])
+    QCoreApplication.setOrganizationName("edgeclass")
+    QCoreApplication.setOrganizationDomain("edgeclass.invalid")
+    QCoreApplication.setApplicationName("edgeclass")
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setApplicationDisplayName("edgeclass")
+    QGuiApplication.setDesktopFileName("edgeclass")
+    app.setWindowIcon(app_icon())
+    apply_color_scheme(app, color_scheme)
+    return app
+
+
+def apply_color_scheme(app, scheme: str) -> None:
+    """Qt's own style follows the system's light/dark setting; force one when asked."""
+    from PySide6.QtCore import Qt
+
+    hints = app.styleHints()
+    wanted = {
+        "light": Qt.ColorScheme.Light,
+        "dark": Qt.ColorScheme.Dark,
+        "system": Qt.ColorScheme.Unknown,
+    }[scheme]
+    if hasattr(hints, "setColorScheme"):  # Qt >= 6.8
+        hints.setColorScheme(wanted)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        from edgeclass.desktop.self_test import run_self_test
+
+        return run_self_test(args.model, qt_args=qt_args)
+
+    from PySide6.QtCore import QTimer
+
+    from edgeclass.desktop.main_window import MainWindow
+
+    app = create_application(qt_args, args.color_scheme)
+    window = MainWindow()
+    window.show()
+
+    def start() -> None:
+        # After the window is on screen: loading the model must not delay the first paint.
+        window.load_initial_model(args.model)
+        if args.paths:
+            window.classify_paths(args.paths)
+
+    QTimer.singleShot(0, start)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

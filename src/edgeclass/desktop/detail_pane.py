@@ -1,0 +1,187 @@
+"""The selected photo, large, with its top-k probabilities as bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from edgeclass.desktop.results_model import STATUS_TEXT, format_confidence
+from edgeclass.desktop.thumbnails import load_preview
+from edgeclass.runtime.results import ClassificationResult
+
+PREVIEW_MAX_SIDE = 1024
+
+
+class ProbabilityBars(QWidget):
+    """One row per (label, probability): name, a bar in the highlight colour, the percentage."""
+
+    ROW_SPACING = 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[tuple[str, float], ...] = ()
+        self._chosen: str | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_rows(self, rows: tuple[tuple[str, float], ...], chosen: str | None = None) -> None:
+        self._rows = tuple(rows)
+        self._chosen = chosen
+        self.updateGeometry()
+        self.update()
+
+    def rows(self) -> tuple[tuple[str, float], ...]:
+        return self._rows
+
+    def _row_height(self) -> int:
+        return self.fontMetrics().height() + 8
+
+    def sizeHint(self) -> QSize:
+        height = len(self._rows) * (self._row_height() + self.ROW_SPACING)
+        return QSize(240, max(height, 0))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, self.sizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        if not self._rows:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        metrics = QFontMetrics(self.font())
+        label_width = min(
+            max(metrics.horizontalAdvance(label) for label, _ in self._rows) + 12,
+            self.width() // 3,
+        )
+        value_width = metrics.horizontalAdvance("100.0%") + 8
+        bar_left = label_width
+        bar_width = max(self.width() - label_width - value_width, 10)
+        row_height = self._row_height()
+        y = 0
+        for label, probability in self._rows:
+            text_rect = QRectF(0, y, label_width - 8, row_height)
+            painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            font = self.font()
+            font.setBold(label == self._chosen)
+            painter.setFont(font)
+            elided = metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_width - 8)
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, elided)
+            track = QRectF(bar_left, y + 3, bar_width, row_height - 6)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
+            painter.drawRoundedRect(track, 4, 4)
+            filled = QRectF(track)
+            filled.setWidth(max(track.width() * float(probability), 0.0))
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+            if filled.width() > 0:
+                painter.drawRoundedRect(filled, 4, 4)
+            painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            value_rect = QRectF(bar_left + bar_width, y, value_width, row_height)
+            painter.drawText(
+                value_rect,
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                format_confidence(probability),
+            )
+            y += row_height + self.ROW_SPACING
+        painter.end()
+
+
+class ScaledImageLabel(QLabel):
+    """Keeps the photo fitted to the label's size as the pane is resized."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_image(self, image: QImage | None) -> None:
+        self._image = image
+        self._refit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._refit()
+
+    def _refit(self) -> None:
+        if self._image is None or self._image.isNull():
+            self.setPixmap(QPixmap())
+            return
+        ratio = self.devicePixelRatioF()
+        size = self.contentsRect().size() * ratio
+        pixmap = QPixmap.fromImage(
+            self._image.scaled(
+                size,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
+
+
+class DetailPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._result: ClassificationResult | None = None
+        self._image = ScaledImageLabel(self)
+        self._title = QLabel(self)
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        self._title.setWordWrap(True)
+        font = self._title.font()
+        font.setBold(True)
+        self._title.setFont(font)
+        self._info = QLabel(self)
+        self._info.setTextFormat(Qt.TextFormat.PlainText)
+        self._info.setWordWrap(True)
+        self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._bars = ProbabilityBars(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self._image, 1)
+        layout.addWidget(self._title)
+        layout.addWidget(self._info)
+        layout.addSpacing(4)
+        layout.addWidget(self._bars)
+        self.show_result(None)
+
+    def result(self) -> ClassificationResult | None:
+        return self._result
+
+    def bars(self) -> ProbabilityBars:
+        return self._bars
+
+    def show_result(self, result: ClassificationResult | None) -> None:
+        self._result = result
+        if result is None:
+            self._image.set_image(None)
+            self._image.setText("Select a photo to see it here")
+            self._title.setText("")
+            self._info.setText("")
+            self._bars.set_rows(())
+            return
+        self._image.setText("")
+        self._image.set_image(load_preview(result.path, PREVIEW_MAX_SIDE) if result.ok else None)
+        if not result.ok:
+            self._image.setText(STATUS_TEXT.get(result.status, result.status.value))
+        self._title.setText(Path(result.path).name)
+        self._info.setText(_describe(result))
+        self._bars.set_rows(result.top_k, chosen=result.label)
+
+
+def _describe(result: ClassificationResult) -> str:
+    lines = []
+    if result.ok:
+        lines.append(f"{result.label}  ({format_confidence(result.score)})")
+        if result.width and result.height:
+            lines.append(f"{result.width} × {result.height} pixels")
+    else:
+        lines.append(STATUS_TEXT.get(result.status, result.status.value))
+        if result.message:
+            lines.append(result.message)
+    lines.append(result.path)
+    return "\n".join(lines)

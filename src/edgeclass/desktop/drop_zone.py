@@ -1,0 +1,116 @@
+"""The drop target: turns dropped file and folder URLs into paths and emits them. No inference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+
+def paths_from_mime_data(mime: QMimeData) -> list[Path]:
+    """Local file and folder paths carried by a drag or a clipboard; remote URLs are ignored."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+class DropZone(QFrame):
+    """A large framed area that accepts files and folders.
+
+    `pathsDropped` carries the local paths; `openRequested` asks the window to show its file
+    dialog (the button inside the zone). The message text is set by the window, so the zone can
+    say how to choose a model when none is loaded.
+    """
+
+    pathsDropped = Signal(list)
+    openRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DropZone")
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        self._title = QLabel(self)
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self._title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self._title.setFont(font)
+
+        self._hint = QLabel(self)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setTextFormat(Qt.TextFormat.PlainText)
+
+        self._button = QPushButton("Open photos…", self)
+        self._button.clicked.connect(self.openRequested)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addStretch(1)
+        layout.addWidget(self._title)
+        layout.addWidget(self._hint)
+        layout.addSpacing(8)
+        layout.addWidget(self._button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
+        self._set_highlight(False)
+        self.set_message("Drop photos or folders here", "")
+
+    def set_message(self, title: str, hint: str) -> None:
+        self._title.setText(title)
+        self._hint.setText(hint)
+        self._hint.setVisible(bool(hint))
+
+    def message(self) -> tuple[str, str]:
+        return self._title.text(), self._hint.text()
+
+    def set_compact(self, compact: bool) -> None:
+        """Shrink to a slim strip once results fill the window; the zone still accepts drops."""
+        self._hint.setVisible(not compact and bool(self._hint.text()))
+        self._button.setVisible(not compact)
+        if compact:
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.setFixedHeight(self._title.sizeHint().height() + 24)
+        else:
+            self.setMinimumHeight(0)
+            self.setMaximumHeight(16777215)
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def _set_highlight(self, on: bool) -> None:
+        # The palette's own roles keep the zone readable in both light and dark themes.
+        border = "palette(highlight)" if on else "palette(mid)"
+        background = "palette(alternate-base)" if on else "palette(base)"
+        self.setStyleSheet(
+            f"QFrame#DropZone {{ border: 2px dashed {border}; border-radius: 10px;"
+            f" background: {background}; }}"
+        )
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if paths_from_mime_data(event.mimeData()):
+            event.acceptProposedAction()
+            self._set_highlight(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if paths_from_mime_data(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_highlight(False)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._set_highlight(False)
+        paths = paths_from_mime_data(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.pathsDropped.emit(paths)

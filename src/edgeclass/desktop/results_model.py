@@ -1,0 +1,262 @@
+"""The results table: a Qt model over plain `ClassificationResult` objects, and its filter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QImage, QPixmap
+
+from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
+
+# Columns, in display order.
+THUMBNAIL, NAME, LABEL, CONFIDENCE, STATUS, MESSAGE = range(6)
+HEADERS = ("", "File", "Label", "Confidence", "Status", "Message")
+
+# Roles beyond Qt's own: the result object itself, and a key that sorts sensibly per column.
+ResultRole = Qt.ItemDataRole.UserRole + 1
+SortRole = Qt.ItemDataRole.UserRole + 2
+
+# The label filter's special entries (real labels are plain strings).
+ALL_LABELS = ""
+PROBLEMS = "\0problems"
+
+STATUS_TEXT = {
+    Status.OK: "OK",
+    Status.NOT_FOUND: "Not found",
+    Status.PERMISSION_ERROR: "Permission denied",
+    Status.NOT_AN_IMAGE: "Not an image",
+    Status.UNREADABLE: "Unreadable",
+    Status.TOO_LARGE: "Too large",
+    Status.EMPTY_FILE: "Empty file",
+    Status.IS_DIRECTORY: "Folder",
+}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_confidence(score: float | None) -> str:
+    return "" if score is None else f"{score * 100:.1f}%"
+
+
+class ResultsModel(QAbstractTableModel):
+    """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
+    and become QPixmap here, on the UI thread, where pixmaps may be created."""
+
+    def __init__(self, parent=None, *, threshold: float = 0.0) -> None:
+        super().__init__(parent)
+        self._results: list[ClassificationResult] = []
+        self._thumbnails: list[QPixmap | None] = []
+        self._row_of_path: dict[str, int] = {}
+        self._threshold = threshold
+
+    # --- Qt model API -------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt default)
+        return 0 if parent.isValid() else len(self._results)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == THUMBNAIL:
+                return "Thumbnail"
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._results):
+            return None
+        result = self._results[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(result, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == THUMBNAIL:
+            return self._thumbnails[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column in (NAME, THUMBNAIL):
+                return result.path
+            if column == MESSAGE or (column == STATUS and result.message):
+                return result.message or None
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == ResultRole:
+            return result
+        if role == SortRole:
+            return self._sort_key(result, column, index.row())
+        return None
+
+    # --- editing the rows ---------------------------------------------------------------------
+
+    def append_results(
+        self,
+        results: Iterable[ClassificationResult],
+        thumbnails: Mapping[str, QImage] | None = None,
+    ) -> None:
+        """Add a batch at the end; a path already in the table is replaced in place."""
+        thumbnails = thumbnails or {}
+        fresh: list[tuple[ClassificationResult, QPixmap | None]] = []
+        for result in results:
+            relabelled = result.with_threshold(self._threshold)
+            pixmap = _to_pixmap(thumbnails.get(result.path))
+            row = self._row_of_path.get(result.path)
+            if row is None:
+                fresh.append((relabelled, pixmap))
+                continue
+            self._results[row] = relabelled
+            self._thumbnails[row] = pixmap
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        if not fresh:
+            return
+        first = len(self._results)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        for offset, (result, pixmap) in enumerate(fresh):
+            self._row_of_path[result.path] = first + offset
+            self._results.append(result)
+            self._thumbnails.append(pixmap)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._results.clear()
+        self._thumbnails.clear()
+        self._row_of_path.clear()
+        self.endResetModel()
+
+    def threshold(self) -> float:
+        return self._threshold
+
+    def set_threshold(self, threshold: float) -> None:
+        """Relabel every row for a new confidence threshold, without running the model again."""
+        if threshold == self._threshold:
+            return
+        self._threshold = threshold
+        if not self._results:
+            return
+        self._results = [result.with_threshold(threshold) for result in self._results]
+        self.dataChanged.emit(
+            self.index(0, LABEL),
+            self.index(len(self._results) - 1, LABEL),
+            [Qt.ItemDataRole.DisplayRole, SortRole],
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def results(self) -> list[ClassificationResult]:
+        return list(self._results)
+
+    def result_at(self, row: int) -> ClassificationResult:
+        return self._results[row]
+
+    def thumbnail_at(self, row: int) -> QPixmap | None:
+        return self._thumbnails[row]
+
+    def contains(self, path: str) -> bool:
+        return path in self._row_of_path
+
+    def labels_present(self) -> list[str]:
+        return sorted({r.label for r in self._results if r.label is not None})
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _display(result: ClassificationResult, column: int):
+        if column == NAME:
+            return Path(result.path).name
+        if column == LABEL:
+            return result.label or ""
+        if column == CONFIDENCE:
+            return format_confidence(result.score)
+        if column == STATUS:
+            return STATUS_TEXT.get(result.status, result.status.value)
+        if column == MESSAGE:
+            return result.message
+        return None
+
+    @staticmethod
+    def _sort_key(result: ClassificationResult, column: int, row: int):
+        if column == NAME:
+            return Path(result.path).name.lower()
+        if column == LABEL:
+            return result.label or ""
+        if column == CONFIDENCE:
+            return -1.0 if result.score is None else float(result.score)
+        if column == STATUS:
+            return result.status.value
+        if column == MESSAGE:
+            return result.message
+        return row
+
+
+def _to_pixmap(image: QImage | None) -> QPixmap | None:
+    if image is None or image.isNull():
+        return None
+    pixmap = QPixmap.fromImage(image)
+    # Thumbnails are made at twice the displayed size so they stay sharp at 200% scaling.
+    pixmap.setDevicePixelRatio(2.0)
+    return pixmap
+
+
+class ResultsFilterProxy(QSortFilterProxyModel):
+    """Sorts by `SortRole` and shows one label, the problem rows, or everything."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._label = ALL_LABELS
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    def label_filter(self) -> str:
+        return self._label
+
+    def set_label_filter(self, label: str) -> None:
+        if label == self._label:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateRowsFilter is deprecated
+            self.beginFilterChange()
+            self._label = label
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._label = label
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if self._label == ALL_LABELS:
+            return True
+        model = self.sourceModel()
+        result: ClassificationResult = model.data(
+            model.index(source_row, 0, source_parent), ResultRole
+        )
+        if self._label == PROBLEMS:
+            return not result.ok
+        return result.ok and result.label == self._label
+
+
+__all__ = [
+    "ALL_LABELS",
+    "CONFIDENCE",
+    "HEADERS",
+    "LABEL",
+    "MESSAGE",
+    "NAME",
+    "PROBLEMS",
+    "STATUS",
+    "THUMBNAIL",
+    "UNKNOWN_LABEL",
+    "ResultRole",
+    "ResultsFilterProxy",
+    "ResultsModel",
+    "SortRole",
+]
