@@ -1,0 +1,165 @@
+"""Reproduce a Hugging Face image processor (MobileViT, ViT, DeiT, ...) with Pillow and numpy.
+
+The steps and their order follow `transformers.image_transforms` exactly: resize with Pillow (the
+same call transformers makes), centre crop (zero-padded when the image is smaller than the crop),
+rescale, optional mean/std normalisation, optional RGB->BGR flip, channels first. Cropping happens
+on uint8 before the float conversion because every later step is per pixel, so the result is the
+same and four times less memory is touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from edgeclass.errors import ModelError
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """What preprocessor_config.json asks for. Call it on an RGB image: (3, H, W) float32."""
+
+    # Exactly one of resize_shortest_edge / resize_to is set when do_resize.
+    resize_shortest_edge: int | None = None
+    resize_to: tuple[int, int] | None = None  # (height, width)
+    resample: Image.Resampling = Image.Resampling.BILINEAR
+    crop_to: tuple[int, int] | None = None  # (height, width)
+    rescale_factor: float | None = 1 / 255
+    image_mean: tuple[float, float, float] | None = None
+    image_std: tuple[float, float, float] | None = None
+    flip_channel_order: bool = False
+
+    @property
+    def output_size(self) -> tuple[int, int] | None:
+        """(height, width) of every tensor this produces, or None when it follows the image."""
+        if self.crop_to is not None:
+            return self.crop_to
+        return self.resize_to
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Preprocessor:
+        from edgeclass.runtime.model_folder import read_json
+
+        return cls.from_config(read_json(Path(path)), source=str(path))
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], source: str = "preprocessor config"
+    ) -> Preprocessor:
+        if not isinstance(config, dict):
+            raise ModelError(f"{source} must be a JSON object")
+        try:
+            return cls._parse(config)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelError(
+                f"{source} is not a supported image processor config: {error}"
+            ) from None
+
+    @classmethod
+    def _parse(cls, config: dict[str, Any]) -> Preprocessor:
+        do_crop = bool(config.get("do_center_crop", False))
+        shortest_edge = None
+        resize_to = None
+        if config.get("do_resize", True):
+            size = config.get("size")
+            if size is None:
+                raise ValueError("do_resize is set but `size` is missing")
+            if isinstance(size, int):
+                # transformers' get_size_dict: cropping processors treat a bare int as the shortest
+                # edge (MobileViT, ConvNeXt); the others as a square (ViT).
+                size = {"shortest_edge": size} if do_crop else {"height": size, "width": size}
+            if set(size) == {"shortest_edge"}:
+                shortest_edge = int(size["shortest_edge"])
+            elif set(size) == {"height", "width"}:
+                resize_to = (int(size["height"]), int(size["width"]))
+            else:
+                raise ValueError(f"unsupported `size` {size}")
+            if "crop_pct" in config and config["crop_pct"] is not None:
+                raise ValueError("`crop_pct` resizing (ConvNeXt) is not supported")
+        crop_to = None
+        if do_crop:
+            crop = config.get("crop_size")
+            if isinstance(crop, int):
+                crop = {"height": crop, "width": crop}
+            crop_to = (int(crop["height"]), int(crop["width"]))
+        rescale = float(config.get("rescale_factor", 1 / 255)) if config.get("do_rescale") else None
+        mean = std = None
+        if config.get("do_normalize"):
+            mean = _three(config["image_mean"])
+            std = _three(config["image_std"])
+        if shortest_edge is None and resize_to is None and crop_to is None:
+            raise ValueError("neither resize nor crop is set, so tensor sizes would vary")
+        return cls(
+            resize_shortest_edge=shortest_edge,
+            resize_to=resize_to,
+            resample=Image.Resampling(int(config.get("resample", Image.Resampling.BILINEAR))),
+            crop_to=crop_to,
+            rescale_factor=rescale,
+            image_mean=mean,
+            image_std=std,
+            flip_channel_order=bool(config.get("do_flip_channel_order", False)),
+        )
+
+    def resized_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) after the resize step, computed as transformers does."""
+        if self.resize_to is not None:
+            return self.resize_to[1], self.resize_to[0]
+        if self.resize_shortest_edge is None:
+            return width, height
+        short, long = (width, height) if width <= height else (height, width)
+        new_short, new_long = (
+            self.resize_shortest_edge,
+            int(self.resize_shortest_edge * long / short),
+        )
+        return (new_short, new_long) if width <= height else (new_long, new_short)
+
+    def __call__(self, image: Image.Image) -> np.ndarray:
+        if image.mode != "RGB":
+            raise ValueError(f"expected an RGB image, got mode {image.mode}")
+        size = self.resized_size(*image.size)
+        if size != image.size:  # Pillow returns an identical copy for an unchanged size
+            image = image.resize(size, resample=self.resample)
+        pixels = np.asarray(image)  # (H, W, 3) uint8
+        if self.crop_to is not None:
+            pixels = center_crop(pixels, *self.crop_to)
+        tensor = pixels.astype(np.float32)
+        if self.rescale_factor is not None:
+            tensor *= np.float32(self.rescale_factor)
+        if self.image_mean is not None and self.image_std is not None:
+            tensor = (tensor - np.asarray(self.image_mean, np.float32)) / np.asarray(
+                self.image_std, np.float32
+            )
+        tensor = tensor.transpose(2, 0, 1)
+        if self.flip_channel_order:
+            tensor = tensor[::-1]
+        return np.ascontiguousarray(tensor)
+
+
+def center_crop(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """transformers.image_transforms.center_crop on (H, W, C): zero padding when too small."""
+    orig_h, orig_w = pixels.shape[:2]
+    top = (orig_h - height) // 2
+    left = (orig_w - width) // 2
+    if top >= 0 and left >= 0:
+        return pixels[top : top + height, left : left + width]
+    new_h, new_w = max(height, orig_h), max(width, orig_w)
+    padded = np.zeros((new_h, new_w, *pixels.shape[2:]), dtype=pixels.dtype)
+    top_pad = math.ceil((new_h - orig_h) / 2)
+    left_pad = math.ceil((new_w - orig_w) / 2)
+    padded[top_pad : top_pad + orig_h, left_pad : left_pad + orig_w] = pixels
+    top += top_pad
+    left += left_pad
+    return padded[max(0, top) : min(new_h, top + height), max(0, left) : min(new_w, left + width)]
+
+
+def _three(values: Any) -> tuple[float, float, float]:
+    if isinstance(values, (int, float)):
+        values = [values] * 3
+    if len(values) != 3:
+        raise ValueError(f"expected 3 channel values, got {values}")
+    return (float(values[0]), float(values[1]), float(values[2]))
