@@ -1,0 +1,66 @@
+"""Real Qt widgets, offscreen, on the tiny real ONNX model in tests/fixtures."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: no display needed, here or in CI.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool
+from PySide6.QtWidgets import QMessageBox
+
+TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_mobilevit"
+
+
+@pytest.fixture
+def tiny_model_dir() -> Path:
+    return TINY_MODEL
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Every test must leave no Qt pool thread and no decode thread running."""
+    yield
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(10_000), "a QThreadPool worker did not finish"
+    assert pool.activeThreadCount() == 0
+    leaked = [t.name for t in threading.enumerate() if t.name.startswith("edgeclass-decode")]
+    assert not leaked, f"decode threads still running: {leaked}"
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    """A private settings file, so tests never touch the user's own settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def dialogs(monkeypatch) -> list[tuple[str, str]]:
+    """Records error dialogs instead of showing them (a modal box would block the test)."""
+    calls: list[tuple[str, str]] = []
+
+    def critical(parent, title, text, *args, **kwargs):
+        calls.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(critical))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(critical))
+    return calls
+
+
+@pytest.fixture
+def window(qtbot, settings, tiny_model_dir, dialogs):
+    from edgeclass.desktop.main_window import MainWindow
+
+    main_window = MainWindow(settings)
+    qtbot.addWidget(main_window)
+    assert main_window.load_model(tiny_model_dir)
+    main_window.show()
+    yield main_window
+    main_window.cancel()
+    QThreadPool.globalInstance().waitForDone(10_000)

@@ -1,0 +1,83 @@
+"""The table model: Qt's model contract, threshold relabelling, label filter, sorting."""
+
+from __future__ import annotations
+
+from desktop_helpers import classify_and_wait, write_images
+from PySide6.QtCore import Qt
+
+from edgeclass.desktop.results_model import (
+    CONFIDENCE,
+    LABEL,
+    NAME,
+    STATUS,
+    THUMBNAIL,
+    ResultsFilterProxy,
+    ResultsModel,
+)
+from edgeclass.desktop.thumbnails import make_thumbnail
+from edgeclass.runtime import UNKNOWN_LABEL, Classifier
+
+
+def _real_results(tmp_path, tiny_model_dir, count=5):
+    paths = write_images(tmp_path, count)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 nope")
+    return list(Classifier(tiny_model_dir).classify_paths([*paths, broken]))
+
+
+def test_results_model_passes_qtmodeltester(qapp, qtmodeltester, tmp_path, tiny_model_dir):
+    results = _real_results(tmp_path, tiny_model_dir)
+    model = ResultsModel()
+    thumbnails = {r.path: make_thumbnail(r.path) for r in results if r.ok}
+    model.append_results(results[:3], thumbnails)
+    qtmodeltester.check(model, force_py=True)
+    model.append_results(results[3:], thumbnails)
+    model.set_threshold(0.9)
+    qtmodeltester.check(model, force_py=True)
+
+    proxy = ResultsFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(proxy, force_py=True)
+
+    assert model.rowCount() == 6
+    assert model.index(0, THUMBNAIL).data(Qt.ItemDataRole.DecorationRole) is not None
+    assert model.index(5, THUMBNAIL).data(Qt.ItemDataRole.DecorationRole) is None
+    assert model.index(5, STATUS).data() == "Not an image"
+
+
+def test_threshold_change_relabels_rows_without_rerunning(qtbot, window, tmp_path):
+    classify_and_wait(qtbot, window, write_images(tmp_path, 6))
+    model = window.results_model
+    best = [model.result_at(row).top_k[0] for row in range(model.rowCount())]
+    assert all(model.index(row, LABEL).data() == best[row][0] for row in range(len(best)))
+
+    highest = max(score for _, score in best)
+    with qtbot.waitSignal(model.dataChanged):
+        window.threshold_spin.setValue(int(highest * 100) + 1)
+    assert [model.index(row, LABEL).data() for row in range(len(best))] == [UNKNOWN_LABEL] * 6
+    window.set_label_filter(UNKNOWN_LABEL)
+    assert window.proxy.rowCount() == 6
+
+    lowest = min(score for _, score in best)
+    window.threshold_spin.setValue(int(lowest * 100))
+    assert [model.index(row, LABEL).data() for row in range(len(best))] == [b[0] for b in best]
+    assert window.proxy.rowCount() == 0  # nothing is unknown any more
+    assert window.settings.value("classify/threshold", type=float) == int(lowest * 100) / 100
+
+
+def test_label_filter_and_sorting(qtbot, window, tmp_path):
+    classify_and_wait(qtbot, window, write_images(tmp_path, 8))
+    labels = [r.label for r in window.results_model.results()]
+    chosen = labels[0]
+    window.set_label_filter(chosen)
+    assert window.proxy.rowCount() == labels.count(chosen)
+
+    window.set_label_filter("")
+    window.table.sortByColumn(CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    scores = [window.proxy.index(row, CONFIDENCE).data() for row in range(window.proxy.rowCount())]
+    numbers = [float(text.rstrip("%")) for text in scores]
+    assert numbers == sorted(numbers, reverse=True)
+    window.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+    names = [window.proxy.index(row, NAME).data() for row in range(window.proxy.rowCount())]
+    assert names == sorted(names)
