@@ -46,6 +46,7 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
 
     from edgeclass import __version__
     from edgeclass.desktop.icons import app_icon
+    from edgeclass.desktop.theme import apply_color_scheme
 
     app = QApplication.instance()
     if app is None:
@@ -63,20 +64,6 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     app.setWindowIcon(app_icon())
     apply_color_scheme(app, color_scheme)
     return app
-
-
-def apply_color_scheme(app, scheme: str) -> None:
-    """Qt's own style follows the system's light/dark setting; force one when asked."""
-    from PySide6.QtCore import Qt
-
-    hints = app.styleHints()
-    wanted = {
-        "light": Qt.ColorScheme.Light,
-        "dark": Qt.ColorScheme.Dark,
-        "system": Qt.ColorScheme.Unknown,
-    }[scheme]
-    if hasattr(hints, "setColorScheme"):  # Qt >= 6.8
-        hints.setColorScheme(wanted)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,31 +51,45 @@ class DropZone(QFrame):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
+        layout.setSpacing(10)
         layout.addStretch(1)
         layout.addWidget(self._title)
         layout.addWidget(self._hint)
-        layout.addSpacing(8)
         layout.addWidget(self._button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
+        self._title_font = font
+        self._compact = False
         self._set_highlight(False)
         self.set_message("Drop photos or folders here", "")
 
     def set_message(self, title: str, hint: str) -> None:
         self._title.setText(title)
         self._hint.setText(hint)
-        self._hint.setVisible(bool(hint))
+        self._hint.setVisible(bool(hint) and not self._compact)
 
     def message(self) -> tuple[str, str]:
         return self._title.text(), self._hint.text()
 
+    def is_compact(self) -> bool:
+        return self._compact
+
     def set_compact(self, compact: bool) -> None:
         """Shrink to a slim strip once results fill the window; the zone still accepts drops."""
+        if compact == self._compact:
+            return
+        self._compact = compact
         self._hint.setVisible(not compact and bool(self._hint.text()))
         self._button.setVisible(not compact)
+        title_font = self.font() if compact else self._title_font
+        self._title.setFont(title_font)
+        layout = self.layout()
         if compact:
+            layout.setContentsMargins(12, 6, 12, 6)
+            layout.activate()
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            self.setFixedHeight(self._title.sizeHint().height() + 24)
+            self.setFixedHeight(layout.totalMinimumSize().height() + 4)
         else:
+            layout.setContentsMargins(24, 16, 24, 16)
             self.setMinimumHeight(0)
             self.setMaximumHeight(16777215)
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -239,8 +239,9 @@ class MainWindow(QMainWindow):
 
         self.table = QTableView(central)
         self.table.setModel(self.proxy)
+        # Unsorted (arrival order) until a header is clicked.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(THUMBNAIL, Qt.SortOrder.AscendingOrder)  # arrival order
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -250,11 +251,12 @@ class MainWindow(QMainWindow):
         self.table.setShowGrid(False)
         self.table.setIconSize(QSize(48, 48))
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(56)
+        self.table.verticalHeader().setDefaultSectionSize(54)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(THUMBNAIL, QHeaderView.ResizeMode.Fixed)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, width in (
             (THUMBNAIL, 60),
             (NAME, 220),
@@ -529,8 +531,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, path: str | Path) -> Path:
         """All rows (not only the filtered ones), in table order of arrival."""
-        model = str(self.classifier.folder.path) if self.classifier is not None else None
-        written = export_results(self.results_model.results(), path, model=model)
+        written = export_results(self.results_model.results(), path)
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return written
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
 
@@ -39,6 +39,8 @@ STATUS_TEXT = {
     Status.IS_DIRECTORY: "Folder",
 }
 
+PROBLEM_COLOUR = QColor(214, 69, 65)  # readable on light and dark backgrounds
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -48,12 +50,12 @@ def format_confidence(score: float | None) -> str:
 
 class ResultsModel(QAbstractTableModel):
     """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
-    and become QPixmap here, on the UI thread, where pixmaps may be created."""
+    and become QPixmap (in a QIcon) here, on the UI thread, where pixmaps may be created."""
 
     def __init__(self, parent=None, *, threshold: float = 0.0) -> None:
         super().__init__(parent)
         self._results: list[ClassificationResult] = []
-        self._thumbnails: list[QPixmap | None] = []
+        self._thumbnails: list[QIcon | None] = []
         self._row_of_path: dict[str, int] = {}
         self._threshold = threshold
 
@@ -71,6 +73,8 @@ class ResultsModel(QAbstractTableModel):
                 return HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole and section == THUMBNAIL:
                 return "Thumbnail"
+            if role == Qt.ItemDataRole.TextAlignmentRole and section == CONFIDENCE:
+                return int(Qt.AlignmentFlag.AlignCenter)
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
         return None
@@ -91,7 +95,9 @@ class ResultsModel(QAbstractTableModel):
                 return result.message or None
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS and not result.ok:
+            return PROBLEM_COLOUR
         if role == ResultRole:
             return result
         if role == SortRole:
@@ -107,10 +113,10 @@ class ResultsModel(QAbstractTableModel):
     ) -> None:
         """Add a batch at the end; a path already in the table is replaced in place."""
         thumbnails = thumbnails or {}
-        fresh: list[tuple[ClassificationResult, QPixmap | None]] = []
+        fresh: list[tuple[ClassificationResult, QIcon | None]] = []
         for result in results:
             relabelled = result.with_threshold(self._threshold)
-            pixmap = _to_pixmap(thumbnails.get(result.path))
+            pixmap = _to_icon(thumbnails.get(result.path))
             row = self._row_of_path.get(result.path)
             if row is None:
                 fresh.append((relabelled, pixmap))
@@ -160,7 +166,7 @@ class ResultsModel(QAbstractTableModel):
     def result_at(self, row: int) -> ClassificationResult:
         return self._results[row]
 
-    def thumbnail_at(self, row: int) -> QPixmap | None:
+    def thumbnail_at(self, row: int) -> QIcon | None:
         return self._thumbnails[row]
 
     def contains(self, path: str) -> bool:
@@ -200,13 +206,17 @@ class ResultsModel(QAbstractTableModel):
         return row
 
 
-def _to_pixmap(image: QImage | None) -> QPixmap | None:
+def _to_icon(image: QImage | None) -> QIcon | None:
     if image is None or image.isNull():
         return None
     pixmap = QPixmap.fromImage(image)
     # Thumbnails are made at twice the displayed size so they stay sharp at 200% scaling.
     pixmap.setDevicePixelRatio(2.0)
-    return pixmap
+    icon = QIcon()
+    # The same picture when selected: Qt would otherwise tint it with the highlight colour.
+    icon.addPixmap(pixmap, QIcon.Mode.Normal)
+    icon.addPixmap(pixmap, QIcon.Mode.Selected)
+    return icon
 
 
 class ResultsFilterProxy(QSortFilterProxyModel):
