@@ -6,8 +6,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
+from edgeclass_test_images import photo_like
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,19 +29,6 @@ def model_copy(tmp_path: Path, tiny_model_dir: Path) -> Path:
     target = tmp_path / "model"
     shutil.copytree(tiny_model_dir, target)
     return target
-
-
-def photo_like(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A smooth RGB uint8 picture (gradients + a blob) that JPEG keeps close to the original."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
-    blob = np.exp(-(((x - cx) / (0.2 * width)) ** 2 + ((y - cy) / (0.2 * height)) ** 2))
-    red = 255 * x / max(width - 1, 1)
-    green = 255 * y / max(height - 1, 1)
-    blue = 255 * blob
-    base = np.stack([red, green, blue], axis=-1) * rng.uniform(0.5, 1.0, size=3)
-    return np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
 
 
 ImageFactory = Callable[..., Path]
@@ -74,3 +61,12 @@ def make_image(tmp_path: Path) -> ImageFactory:
         return path
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def catsdogs_photos() -> list[Path]:
+    """30 real photos (15 cats, 15 dogs) of ../shared/data/catsdogs/test, or a skip."""
+    folders = [CATSDOGS_TEST / "cat", CATSDOGS_TEST / "dog"]
+    if not all(folder.is_dir() for folder in folders):
+        pytest.skip(f"real photos not found at {CATSDOGS_TEST} (../shared/data from the repo root)")
+    return [path for folder in folders for path in sorted(folder.glob("*.jpg"))[:15]]

@@ -1,0 +1,214 @@
+"""`edgeclass classify`: classify image files and folders with an ONNX model folder.
+
+Only stdlib at module level: the runtime (onnxruntime, numpy, Pillow) is imported inside `run`,
+so `edgeclass --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from edgeclass.cli import exit_codes
+from edgeclass.errors import DataError, EdgeclassError
+
+DESCRIPTION = """\
+Classify image files and folders, offline, with an ONNX model folder.
+
+Results go to stdout (or --output FILE, written to a temp file and renamed, so it is never
+half-written); a progress bar, one line per file that failed, and a summary go to stderr.
+Output rows keep the input order: the paths as given, folders expanded in sorted name order.
+A file that cannot be classified (missing, empty, not an image, corrupt, too large, no
+permission) gets its own status and message, and the batch goes on.
+"""
+
+EPILOG = """\
+model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
+exit codes: 0 all files classified; 1 some files failed; 2 bad command line or unwritable
+output; 3 model missing or broken; 4 no image files found; 130 interrupted.
+
+examples:
+  edgeclass classify photos/ --model my-model
+  edgeclass classify photos/ -r --format csv --output results.csv
+  edgeclass classify a.jpg b.png --top-k 3 --threshold 0.6 --format jsonl
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="classify image files and folders with an ONNX model",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="image files and/or folders (a folder contributes its .jpg/.jpeg/.png/.gif/.webp/"
+        ".bmp/.tif/.tiff files; hidden files are skipped)",
+    )
+    parser.add_argument(
+        "-r", "--recursive", action="store_true", help="also look inside sub-folders"
+    )
+    parser.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        help="model folder (model.onnx, config.json, preprocessor_config.json); "
+        "default: $EDGECLASS_MODEL, else the bundled model",
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        choices=("table", "csv", "json", "jsonl"),
+        default="table",
+        help="output format (default: table). json is written once at the end; csv and "
+        "jsonl stream row by row",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write results to FILE instead of stdout (atomically: temp file, then rename)",
+    )
+    parser.add_argument(
+        "-k",
+        "--top-k",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="how many best labels to report per image (default: 1)",
+    )
+    parser.add_argument(
+        "-t",
+        "--threshold",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="label an image `unknown` when its best probability is below P (default: 0)",
+    )
+    parser.add_argument(
+        "-b",
+        "--batch-size",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="images per inference batch (default: 8)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="onnxruntime compute threads (default: one per CPU core)",
+    )
+    parser.add_argument(
+        "--decode-threads",
+        type=_positive_int,
+        metavar="N",
+        help="threads that open and resize images while the model runs "
+        "(default: CPU cores, at most 4)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: only when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing on stderr but fatal errors (no progress, per-file notes or summary)",
+    )
+    parser.set_defaults(func=run)
+
+
+def check_output_path(output: str | None) -> None:
+    """Fail before any work when the output file could never be written."""
+    if output is None or output == "-":
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise EdgeclassError(f"--output {output} is a folder; give a file name")
+    parent = target.parent
+    if not parent.is_dir():
+        raise EdgeclassError(f"--output {output}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise EdgeclassError(f"--output {output}: folder {parent} is not writable")
+
+
+def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from PIL import Image
+
+    from edgeclass.cli.output import atomic_output, make_writer
+    from edgeclass.cli.progress import Progress
+    from edgeclass.runtime import Classifier, find_images, resolve_model_dir
+
+    # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
+    # warning about them would only repeat that on stderr.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    check_output_path(args.output)
+    files = find_images(args.paths, recursive=args.recursive)
+    if not files:
+        hint = "" if args.recursive else " (add --recursive to look inside sub-folders)"
+        raise DataError(f"no image files found in {', '.join(args.paths)}{hint}")
+    classifier = Classifier(
+        resolve_model_dir(args.model), threads=args.threads, decode_threads=args.decode_threads
+    )
+    show_progress = (not args.quiet) and (
+        args.progress if args.progress is not None else sys.stderr.isatty()
+    )
+    progress = Progress(len(files), sys.stderr, enabled=show_progress)
+    try:
+        with atomic_output(args.output) as stream:
+            writer = make_writer(args.format, stream, top_k=args.top_k)
+            results = classifier.classify_paths(
+                files, batch_size=args.batch_size, top_k=args.top_k, threshold=args.threshold
+            )
+            for result in results:
+                writer.write(result)
+                progress.update(result)
+                if not result.ok and not args.quiet:
+                    progress.note(
+                        f"edgeclass: {result.path}: {result.status.value}: {result.message}"
+                    )
+            writer.finish()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exit_codes.OK
+    except OSError as error:  # disk full, output folder removed meanwhile, ...
+        raise EdgeclassError(f"cannot write results: {error}") from error
+    finally:
+        progress.clear()
+    if not args.quiet:
+        print(progress.summary(), file=sys.stderr)
+    return exit_codes.SOME_FILES_FAILED if progress.failed else exit_codes.OK
