@@ -1,0 +1,40 @@
+# Developer commands. Each target says what it does; all use the project's own .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup dev test lint format bench bundle clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The runtime only: what a user needs to classify photos.
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet .
+
+# Everything: runtime, desktop, trainer, quantize, packaging and test tools (torch is the
+# CPU build pinned in the extras).
+dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+test: dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+lint: dev
+	$(BIN)/ruff check src tests bench packaging
+	$(BIN)/ruff format --check src tests bench packaging
+
+format:
+	$(BIN)/ruff format src tests bench packaging
+	$(BIN)/ruff check --fix src tests bench packaging
+
+bench: dev
+	$(BIN)/python bench/classify_folder.py
+	$(BIN)/python bench/quantize_speed.py
+
+bundle: dev
+	$(BIN)/python packaging/build_bundle.py
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache
