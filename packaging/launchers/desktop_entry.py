@@ -1,0 +1,5 @@
+"""Frozen entry point of the windowed `edgeclass-desktop` executable."""
+
+from edgeclass.desktop.app import main
+
+raise SystemExit(main())
