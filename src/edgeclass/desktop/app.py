@@ -48,6 +48,9 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     from edgeclass.desktop.icons import app_icon
     from edgeclass.desktop.theme import apply_color_scheme
 
+    # The UI thread shares the GIL with the classification threads; a shorter switch interval
+    # lets it take the GIL back sooner, so repaints and input are not kept waiting.
+    sys.setswitchinterval(0.001)
     app = QApplication.instance()
     if app is None:
         # Qt 6 is high-DPI aware by default; pass fractional scales (125%, 150%) through as is.

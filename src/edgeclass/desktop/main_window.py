@@ -5,6 +5,7 @@ Widgets only delegate: the drop zone emits paths, the worker classifies, the mod
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -252,6 +253,8 @@ class MainWindow(QMainWindow):
         self.table.setIconSize(QSize(48, 48))
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(54)
+        # Fixed row heights: the view never asks every row for a size hint.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
@@ -306,8 +309,6 @@ class MainWindow(QMainWindow):
     def load_initial_model(self, model_dir: str | Path | None = None) -> bool:
         """At start-up: the --model flag, else $EDGECLASS_MODEL, else the folder chosen last
         time, else the bundled default. Without any, the drop zone says how to choose one."""
-        import os
-
         from edgeclass.runtime import resolve_model_dir
 
         if model_dir is not None:
@@ -329,7 +330,7 @@ class MainWindow(QMainWindow):
         from edgeclass.runtime import Classifier, resolve_model_dir
 
         try:
-            classifier = Classifier(resolve_model_dir(path))
+            classifier = Classifier(resolve_model_dir(path), **desktop_thread_counts())
         except ModelError as error:
             self.model_error = str(error)
             if show_errors:
@@ -682,6 +683,14 @@ class MainWindow(QMainWindow):
         if self._paste_dir is not None:
             shutil.rmtree(self._paste_dir, ignore_errors=True)
         super().closeEvent(event)
+
+
+def desktop_thread_counts(cpus: int | None = None) -> dict[str, int]:
+    """Half the cores for inference, half for decoding: unlike the CLI, the app keeps CPU
+    for its own window, so the UI stays responsive while a big folder is classified."""
+    cpus = cpus or os.cpu_count() or 2
+    half = max(1, cpus // 2)
+    return {"threads": half, "decode_threads": min(4, half)}
 
 
 def _padded_label(text: str) -> QLabel:

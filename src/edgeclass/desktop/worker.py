@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, Signal
 from PySide6.QtGui import QImage
 
 from edgeclass.desktop.thumbnails import THUMBNAIL_SIZE, make_thumbnail
@@ -21,6 +24,26 @@ class ResultBatch:
 
     results: tuple[ClassificationResult, ...]
     thumbnails: dict[str, QImage] = field(default_factory=dict)
+
+
+BACKGROUND_NICENESS = 5
+
+
+def lower_thread_priority() -> None:
+    """Let the window's thread win the CPU over the classification threads.
+
+    On Linux, setpriority on a thread id renices that thread only, and the decode threads it
+    starts inherit the value. Elsewhere QThread's own priority does the job.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            tid = threading.get_native_id()
+            current = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, max(current, BACKGROUND_NICENESS))
+    else:
+        thread = QThread.currentThread()
+        if thread is not None:
+            thread.setPriority(QThread.Priority.LowPriority)
 
 
 class WorkerSignals(QObject):
@@ -71,6 +94,7 @@ class ClassifyWorker(QRunnable):
         return self._cancel.is_set()
 
     def run(self) -> None:
+        lower_thread_priority()
         self.signals.started.emit()
         try:
             self._classify()
