@@ -46,7 +46,7 @@ class DropZone(QFrame):
         self._hint.setWordWrap(True)
         self._hint.setTextFormat(Qt.TextFormat.PlainText)
 
-        self._button = QPushButton("Open photos…", self)
+        self._button = QPushButton("Open Photos…", self)
         self._button.clicked.connect(self.openRequested)
 
         layout = QVBoxLayout(self)
@@ -66,6 +66,12 @@ class DropZone(QFrame):
         self._title.setText(title)
         self._hint.setText(hint)
         self._hint.setVisible(bool(hint) and not self._compact)
+
+    def set_button_text(self, text: str) -> None:
+        self._button.setText(text)
+
+    def button_text(self) -> str:
+        return self._button.text()
 
     def message(self) -> tuple[str, str]:
         return self._title.text(), self._hint.text()

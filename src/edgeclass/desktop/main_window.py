@@ -262,11 +262,11 @@ class MainWindow(QMainWindow):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, width in (
             (THUMBNAIL, 60),
-            (NAME, 220),
-            (LABEL, 110),
+            (NAME, 200),
+            (LABEL, 100),
             (CONFIDENCE, 95),
             (STATUS, 110),
-            (MESSAGE, 200),
+            (MESSAGE, 160),
         ):
             header.resizeSection(column, width)
 
@@ -607,6 +607,7 @@ class MainWindow(QMainWindow):
         self.drop_zone.set_compact(has_rows)
         if self.classifier is None:
             self.drop_zone.set_message("No model loaded", NO_MODEL_HINT)
+            self.drop_zone.set_button_text("Choose Model…")
             self.setWindowTitle(APP_NAME)
         else:
             name = self.classifier.folder.path.name
@@ -616,6 +617,7 @@ class MainWindow(QMainWindow):
                 f"Model “{name}” sorts photos into: {labels}. Nothing leaves this computer.",
             )
             self.setWindowTitle(f"{APP_NAME} — {name}")
+            self.drop_zone.set_button_text("Open Photos…")
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.cancel_action.setEnabled(busy)
@@ -660,7 +662,7 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
         else:
-            self.splitter.setSizes([760, 320])
+            self.splitter.setSizes([780, 300])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if paths_from_mime_data(event.mimeData()):

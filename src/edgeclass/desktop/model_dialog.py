@@ -45,7 +45,7 @@ class ModelDialog(QDialog):
     def __init__(self, folder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About this model")
-        self.resize(640, 520)
+        self.resize(680, 520)
 
         summary = QWidget(self)
         form = QFormLayout(summary)
@@ -57,7 +57,7 @@ class ModelDialog(QDialog):
             ("Input size", _input_size(folder)),
         ):
             value = QLabel(text, summary)
-            value.setWordWrap(True)
+            value.setToolTip(text)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{name}:", value)
 
