@@ -8,18 +8,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import threading
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
-TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_mobilevit"
-
-
-@pytest.fixture
-def tiny_model_dir() -> Path:
-    return TINY_MODEL
+# `tiny_model_dir` (tests/fixtures/tiny_mobilevit) comes from tests/conftest.py.
 
 
 @pytest.fixture(autouse=True)

@@ -169,3 +169,37 @@ def test_corrupt_files_show_their_status_in_their_row(qtbot, window, tmp_path):
     assert "4 could not be read" in window.summary_label.text()
     window.set_label_filter(PROBLEMS)
     assert window.proxy.rowCount() == 4
+
+
+def test_a_drop_anywhere_on_the_window_is_accepted(qtbot, window, tmp_path):
+    first = write_images(tmp_path / "a", 2)
+    classify_and_wait(qtbot, window, first)
+    assert window.drop_zone.is_compact()  # rows shown: the zone is a slim strip now
+    more = write_images(tmp_path / "b", 2, prefix="more")
+    with qtbot.waitSignal(window.runFinished, timeout=60_000):
+        _drop(window.table.viewport(), more)  # the table does not take drops; the window does
+    assert window.results_model.rowCount() == 4
+
+
+def test_the_detail_pane_follows_the_selection(qtbot, window, tmp_path):
+    paths = write_images(tmp_path, 3, size=(200, 100))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"")
+    classify_and_wait(qtbot, window, [*paths, broken])
+    window.table.selectRow(1)
+    shown = window.detail_pane.result()
+    assert shown.path == str(paths[1])
+    assert window.detail_pane.bars().rows() == shown.top_k
+    assert abs(sum(p for _, p in shown.top_k) - 1.0) < 1e-4  # all three labels, softmaxed
+    window.table.selectRow(3)
+    assert window.detail_pane.result().path == str(broken)
+    assert window.detail_pane.bars().rows() == ()
+
+
+def test_classify_again_reruns_every_row(qtbot, window, tmp_path):
+    paths = write_images(tmp_path, 3)
+    classify_and_wait(qtbot, window, paths)
+    before = window.results_model.results()
+    with qtbot.waitSignal(window.runFinished, timeout=60_000):
+        window.rerun_action.trigger()
+    assert window.results_model.results() == before  # same model, same photos, same results
