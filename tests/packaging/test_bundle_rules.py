@@ -1,0 +1,143 @@
+"""The rules behind the bundle check (packaging/bundle_contents.py), on synthetic bundles: they
+must reject what would bloat or break the bundle and accept what it needs. No build needed."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "packaging"))
+rules = importlib.import_module("bundle_contents")
+check_bundle = importlib.import_module("check_bundle")
+
+
+@pytest.mark.parametrize(
+    ("module", "banned"),
+    [
+        ("torch", "torch"),
+        ("torch.nn.functional", "torch"),
+        ("transformers.models.mobilevit", "transformers"),
+        ("onnx", "onnx"),
+        ("onnx.helper", "onnx"),
+        ("onnxruntime", None),
+        ("onnxruntime.capi.onnxruntime_pybind11_state", None),
+        ("onnxruntime.quantization.quantize", "onnxruntime.quantization"),
+        ("edgeclass.cli.classify", None),
+        ("edgeclass.cli.train", "edgeclass.cli.train"),
+        ("edgeclass.trainer.loop", "edgeclass.trainer"),
+        ("edgeclass.quantize", "edgeclass.quantize"),
+        ("PySide6.QtWidgets", None),
+        ("PySide6.QtQml", "PySide6.QtQml"),
+        ("tkinter.ttk", "tkinter"),
+        ("torchvision", "torchvision"),
+        ("pandas", "pandas"),
+        ("numpy", None),
+    ],
+)
+def test_module_rule(module: str, banned: str | None) -> None:
+    assert rules.module_is_forbidden(module) == banned
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "torch/lib/libtorch_cpu.so",
+        "transformers/__init__.pyc",
+        "scipy/linalg/_flapack.cpython-311-x86_64-linux-gnu.so",
+        "matplotlib/ft2font.cp311-win_amd64.pyd",
+        "PySide6/Qt/lib/libQt6Quick.so.6",
+        "PySide6/Qt/lib/libQt6Qml.so.6",
+        "PySide6/Qt/lib/libQt6Network.so.6",
+        "PySide6/Qt/lib/libQt6Pdf.so.6",
+        "PySide6/Qt6WebEngineCore.dll",
+        "PySide6/Qt/lib/QtQuick.framework/Versions/A/QtQuick",
+        "PySide6/QtNetwork.abi3.so",
+        "PySide6/Qt/plugins/platforms/libqeglfs.so",
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/imageformats/libqpdf.so",
+        "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so",
+    ],
+)
+def test_file_rule_rejects(path: str) -> None:
+    assert rules.file_is_forbidden(path), path
+    assert not rules.keep_collected(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "onnxruntime/capi/onnxruntime_pybind11_state.cpython-311-x86_64-linux-gnu.so",
+        "onnxruntime/capi/onnxruntime_pybind11_state.pyd",
+        "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+        "PIL/_imaging.cpython-311-darwin.so",
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "PySide6/Qt/lib/libQt6Gui.so.6",
+        "PySide6/Qt/lib/libQt6Widgets.so.6",
+        "PySide6/Qt6Widgets.dll",
+        "PySide6/Qt/lib/QtWidgets.framework/Versions/A/QtWidgets",
+        "PySide6/QtWidgets.abi3.so",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
+        "edgeclass/resources/icons/edgeclass-256.png",
+        "edgeclass/resources/models/default/model.onnx",
+    ],
+)
+def test_file_rule_keeps(path: str) -> None:
+    assert rules.file_is_forbidden(path) is None, path
+
+
+def test_extension_module_names() -> None:
+    name = rules.extension_module_name
+    assert name("numpy/_core/_simd.cpython-311-x86_64-linux-gnu.so") == "numpy._core._simd"
+    assert name("PySide6/QtCore.abi3.so") == "PySide6.QtCore"
+    assert name("PIL/_imaging.cp311-win_amd64.pyd") == "PIL._imaging"
+    assert name("python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so") == "_ssl"
+    assert name("PySide6/Qt/lib/libQt6Core.so.6") is None
+    assert name("numpy.libs/libscipy_openblas64_-32a4b2a6.so") is None
+
+
+def _fake_bundle(root: Path, files: list[str]) -> Path:
+    for rel in files:
+        path = root / rules.CONTENTS_DIR / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0")
+    return root
+
+
+def test_check_fails_a_bundle_with_torch_qml_and_no_executables(tmp_path: Path) -> None:
+    bundle = _fake_bundle(
+        tmp_path / "edgeclass",
+        [
+            "torch/_C.cpython-311-x86_64-linux-gnu.so",
+            "PySide6/Qt/lib/libQt6Quick.so.6",
+            "PySide6/Qt/plugins/platforms/libqxcb.so",
+            "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+        ],
+    )
+    report = check_bundle.check(bundle)
+    text = "\n".join(report["problems"])
+    assert not report["ok"]
+    assert "forbidden module in bundle: torch._C" in text
+    assert "libQt6Quick.so.6 (unused Qt library)" in text
+    assert f"missing executable: {rules.executable_path(bundle, rules.CLI_NAME).name}" in text
+    assert "required module missing from bundle: onnxruntime" in text
+    assert "required Qt platform plugin missing: offscreen" in text
+    assert "numpy._core._multiarray_umath" not in text  # present, so not reported missing
+
+
+def test_size_on_disk_counts_every_file(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.bin").write_bytes(b"x" * 10_000)
+    (tmp_path / "two.bin").write_bytes(b"y" * 5_000)
+    allocated, apparent = rules.size_on_disk(tmp_path)
+    assert apparent == 15_000
+    assert allocated >= apparent - 8192  # block-rounded, never far below the bytes written
