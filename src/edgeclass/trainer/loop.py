@@ -7,7 +7,9 @@ selection, early stopping, resume, AMP, `torch.compile`, and multi-GPU through `
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,17 +184,21 @@ class EpochReporter(_trainer_callback_base()):
         self.tracker = tracker
         self.print = print_fn
         self.epoch_started = 0.0
+        self.epoch_first_step = 0
         self.images_per_second: float | None = None
         self.epoch_seconds = 0.0
         self.train_loss: float | None = None
 
     def on_epoch_begin(self, args, state, control, **kwargs):
         self.epoch_started = time.perf_counter()
+        self.epoch_first_step = state.global_step
 
     def on_epoch_end(self, args, state, control, **kwargs):
         self.epoch_seconds = time.perf_counter() - self.epoch_started
-        # Every process sees its share of the dataset in the same time: the global rate.
-        self.images_per_second = self.train_size / max(self.epoch_seconds, 1e-9)
+        steps = state.global_step - self.epoch_first_step
+        batch = args.per_device_train_batch_size * max(1, args.world_size)
+        images = min(self.train_size, steps * batch * args.gradient_accumulation_steps)
+        self.images_per_second = images / max(self.epoch_seconds, 1e-9)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
@@ -201,7 +207,7 @@ class EpochReporter(_trainer_callback_base()):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if not state.is_world_process_zero or not metrics:
             return
-        epoch = round(state.epoch or 0)
+        epoch = epoch_number(state.epoch)
         row: dict[str, float] = {}
         if self.train_loss is not None:
             row["train_loss"] = self.train_loss
@@ -223,27 +229,80 @@ class EpochReporter(_trainer_callback_base()):
         self.print("  ".join(parts))
 
 
-class TimeBudget(_trainer_callback_base()):
-    """Stop at an epoch end when one more epoch would overrun `minutes` of training."""
+CLOCK_FILE = "edgeclass_clock.json"
 
-    def __init__(self, minutes: float) -> None:
-        self.budget = minutes * 60
+
+class TrainingClock(_trainer_callback_base()):
+    """Seconds spent training, carried across --resume in each checkpoint.
+
+    With a budget (--max-minutes) it stops training at the first step end past the budget; the
+    epoch's evaluation and checkpoint still happen, and `budget_schedule` anneals by this clock.
+    """
+
+    def __init__(self, budget_seconds: float | None = None, offset: float = 0.0) -> None:
+        self.budget = budget_seconds
+        self.offset = offset
         self.started: float | None = None
-        self.epoch_started = 0.0
         self.stopped = False
+
+    def elapsed(self) -> float:
+        if self.started is None:
+            return self.offset
+        return self.offset + time.perf_counter() - self.started
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.started = time.perf_counter()
 
-    def on_epoch_begin(self, args, state, control, **kwargs):
-        self.epoch_started = time.perf_counter()
-
-    def on_evaluate(self, args, state, control, **kwargs):
-        now = time.perf_counter()
-        last_epoch = now - self.epoch_started
-        if self.started is not None and now - self.started + last_epoch > self.budget:
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.budget is not None and self.elapsed() >= self.budget:
             self.stopped = True
             control.should_training_stop = True
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            (folder / CLOCK_FILE).write_text(json.dumps({"elapsed_seconds": self.elapsed()}))
+
+    @staticmethod
+    def read_offset(checkpoint: str | None) -> float:
+        if checkpoint is None:
+            return 0.0
+        try:
+            return float(json.loads((Path(checkpoint) / CLOCK_FILE).read_text())["elapsed_seconds"])
+        except (OSError, ValueError, KeyError):
+            return 0.0
+
+
+def budget_schedule(optimizer, total_steps: int, config: TrainConfig, clock: TrainingClock):
+    """Warm-up + cosine/linear decay over whichever ends first: the steps or the time budget.
+
+    Used with --max-minutes, so a run on a slow or busy machine still finishes its schedule
+    (learning rate annealed) when the budget is spent, instead of stopping at a high rate.
+    """
+    from torch.optim.lr_scheduler import LambdaLR
+
+    warmup = config.warmup_ratio
+
+    def factor(step: int) -> float:
+        progress = step / max(1, total_steps)
+        if clock.budget:
+            progress = max(progress, clock.elapsed() / clock.budget)
+        progress = min(progress, 1.0)
+        if progress < warmup:
+            return progress / warmup
+        rest = (progress - warmup) / max(1e-9, 1.0 - warmup)
+        if config.scheduler == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * rest))
+        if config.scheduler == "linear":
+            return 1.0 - rest
+        return 1.0
+
+    return LambdaLR(optimizer, factor)
+
+
+def epoch_number(epoch: float | None) -> int:
+    """1 for the first epoch, also when it was cut short (Trainer's epoch is fractional)."""
+    return max(1, math.ceil((epoch or 0.0) - 1e-6))
 
 
 def history_from_log(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
@@ -252,7 +311,7 @@ def history_from_log(log_history: list[dict[str, Any]]) -> list[dict[str, float]
     for entry in log_history:
         if "epoch" not in entry:
             continue
-        epoch = round(entry["epoch"])
+        epoch = epoch_number(entry["epoch"])
         row = rows.setdefault(epoch, {"epoch": epoch})
         if "loss" in entry:
             row["train_loss"] = float(entry["loss"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -33,9 +34,16 @@ def _stderr(message: str) -> None:
 
 
 def _checkpoints(folder: Path) -> list[Path]:
+    """Complete checkpoints, oldest first. Trainer writes trainer_state.json last, so a run killed
+    while saving leaves a checkpoint without it, which --resume must not pick."""
     if not folder.is_dir():
         return []
-    return sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    done = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return sorted(done, key=lambda p: int(p.name.split("-")[-1]))
 
 
 def train(
@@ -167,15 +175,25 @@ def train(
     trainer_callbacks: list[Any] = [reporter, *callbacks]
     if config.early_stopping_patience > 0:
         trainer_callbacks.append(EarlyStoppingCallback(config.early_stopping_patience))
-    budget = loop.TimeBudget(config.max_minutes) if config.max_minutes else None
-    if budget is not None:
-        trainer_callbacks.append(budget)
+    clock = loop.TrainingClock(
+        config.max_minutes * 60 if config.max_minutes else None,
+        offset=loop.TrainingClock.read_offset(resume_from),
+    )
+    trainer_callbacks.append(clock)
     if config.head_epochs > 0:
         trainer_callbacks.append(loop.HeadOnlyPhase(model, config.head_epochs))
     num_labels = len(splits.labels)
+    args = loop.training_arguments(config, hardware, checkpoint_dir)
+    optimizer = loop.build_optimizer(model, config)
+    scheduler = None
+    if clock.budget is not None:
+        per_step = args.per_device_train_batch_size * max(1, args.world_size)
+        per_step *= args.gradient_accumulation_steps
+        total_steps = config.epochs * math.ceil(len(train_set) / per_step)
+        scheduler = loop.budget_schedule(optimizer, total_steps, config, clock)
     trainer = Trainer(
         model=model,
-        args=loop.training_arguments(config, hardware, checkpoint_dir),
+        args=args,
         train_dataset=train_set,
         eval_dataset=val_set,
         data_collator=Collator(
@@ -188,7 +206,7 @@ def train(
         ),
         compute_metrics=loop.compute_val_metrics,
         compute_loss_func=loop.make_loss(config.label_smoothing),
-        optimizers=(loop.build_optimizer(model, config), None),
+        optimizers=(optimizer, scheduler),
         callbacks=trainer_callbacks,
     )
     # Evaluation batches get the full image processor (resize + centre crop), like the runtime.
@@ -249,8 +267,9 @@ def train(
         "training": {
             "epochs_planned": config.epochs,
             "epochs_run": epochs_run,
-            "stopped_early": epochs_run < config.epochs,
-            "stopped_by_time_budget": bool(budget and budget.stopped),
+            "stopped_early": epochs_run < config.epochs or clock.stopped,
+            "stopped_by_time_budget": clock.stopped,
+            "training_seconds": round(clock.elapsed(), 1),
             "best_checkpoint": trainer.state.best_model_checkpoint,
             "best_val_metric": {config.metric: trainer.state.best_metric},
             "global_step": trainer.state.global_step,
