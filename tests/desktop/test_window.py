@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from desktop_helpers import classify_and_wait, write_images
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 
 from edgeclass.desktop.main_window import MainWindow
@@ -145,6 +145,16 @@ def test_copy_puts_selected_rows_on_the_clipboard(qtbot, window, tmp_path):
     assert len(lines) == 2
     row = window.proxy.index(1, 0).data(window_result_role())
     assert lines[1].split("\t")[:2] == [row.path, row.label]
+
+
+def test_ctrl_c_in_the_table_copies_rows(qtbot, window, tmp_path):
+    classify_and_wait(qtbot, window, write_images(tmp_path, 2))
+    window.table.setFocus()
+    window.table.selectRow(0)
+    QGuiApplication.clipboard().setText("")
+    qtbot.keyClick(window.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("path\t")
 
 
 def window_result_role():

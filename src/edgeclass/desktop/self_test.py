@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -19,14 +20,28 @@ from edgeclass.desktop.sample_images import write_sample_images
 TIMEOUT_MS = 120_000
 
 
+def _quiet_offscreen_notes(mode, context, message: str) -> None:
+    """The offscreen platform's notes about window hints are noise here; the rest is shown."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
 def run_self_test(model_dir: str | None = None, qt_args: Sequence[str] = ()) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer, qVersion
+    from PySide6.QtCore import (
+        QEventLoop,
+        QSettings,
+        QThreadPool,
+        QTimer,
+        qInstallMessageHandler,
+        qVersion,
+    )
 
     from edgeclass.desktop.app import create_application
     from edgeclass.desktop.main_window import MainWindow
 
     started = time.perf_counter()
+    qInstallMessageHandler(_quiet_offscreen_notes)
     app = create_application(qt_args)
     summary: dict = {"self_test": "edgeclass-desktop", "qt": qVersion()}
     errors: list[str] = []
