@@ -65,8 +65,21 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     QGuiApplication.setApplicationDisplayName("edgeclass")
     QGuiApplication.setDesktopFileName("edgeclass")
     app.setWindowIcon(app_icon())
+    _windows_taskbar_identity()
     apply_color_scheme(app, color_scheme)
     return app
+
+
+def _windows_taskbar_identity() -> None:
+    """Run from python.exe, Windows would group the window under Python's icon in the taskbar."""
+    if sys.platform != "win32":
+        return
+    import contextlib
+    import ctypes
+
+    # An old Windows without the call keeps the default grouping, which is harmless.
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID("edgeclass.desktop")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
