@@ -224,7 +224,11 @@ def take(name: str, scheme: str, size: tuple[int, int]) -> None:
         QTimer.singleShot(60_000, loop.quit)
         loop.exec()
         window.threshold_spin.setValue(70)
+        shown = QEventLoop()
+        window.detail_pane.previewShown.connect(shown.quit)
+        QTimer.singleShot(10_000, shown.quit)
         window.table.selectRow(2)
+        shown.exec()  # the sharp preview is decoded off the UI thread
         window.statusBar().clearMessage()
         for _ in range(20):
             QApplication.processEvents()

@@ -186,9 +186,12 @@ def test_the_detail_pane_follows_the_selection(qtbot, window, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"")
     classify_and_wait(qtbot, window, [*paths, broken])
-    window.table.selectRow(1)
+    with qtbot.waitSignal(window.detail_pane.previewShown, timeout=10_000) as preview:
+        window.table.selectRow(1)
     shown = window.detail_pane.result()
-    assert shown.path == str(paths[1])
+    assert shown.path == str(paths[1]) == preview.args[0]
+    image = window.detail_pane.image()
+    assert (image.width(), image.height()) == (200, 100)  # the photo itself, not the thumbnail
     assert window.detail_pane.bars().rows() == shown.top_k
     assert abs(sum(p for _, p in shown.top_k) - 1.0) < 1e-4  # all three labels, softmaxed
     window.table.selectRow(3)

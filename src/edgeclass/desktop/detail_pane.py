@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -13,6 +13,23 @@ from edgeclass.desktop.thumbnails import load_preview
 from edgeclass.runtime.results import ClassificationResult
 
 PREVIEW_MAX_SIDE = 1024
+
+
+class PreviewSignals(QObject):
+    loaded = Signal(str, object)  # path, QImage or None
+
+
+class PreviewLoader(QRunnable):
+    """Decodes the large preview off the UI thread: a 12-megapixel photo takes a while."""
+
+    def __init__(self, path: str, max_side: int = PREVIEW_MAX_SIDE) -> None:
+        super().__init__()
+        self.signals = PreviewSignals()
+        self._path = path
+        self._max_side = max_side
+
+    def run(self) -> None:
+        self.signals.loaded.emit(self._path, load_preview(self._path, self._max_side))
 
 
 class ProbabilityBars(QWidget):
@@ -103,6 +120,9 @@ class ScaledImageLabel(QLabel):
         self._image = image
         self._refit()
 
+    def image(self) -> QImage | None:
+        return self._image
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._refit()
@@ -128,6 +148,7 @@ class DetailPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._result: ClassificationResult | None = None
+        self._loaders: set[PreviewSignals] = set()
         self._image = ScaledImageLabel(self)
         self._title = QLabel(self)
         self._title.setTextFormat(Qt.TextFormat.PlainText)
@@ -152,10 +173,18 @@ class DetailPane(QWidget):
     def result(self) -> ClassificationResult | None:
         return self._result
 
+    def image(self) -> QImage | None:
+        return self._image.image()
+
     def bars(self) -> ProbabilityBars:
         return self._bars
 
-    def show_result(self, result: ClassificationResult | None) -> None:
+    previewShown = Signal(str)  # the path whose full preview is now on screen
+
+    def show_result(
+        self, result: ClassificationResult | None, thumbnail: QImage | None = None
+    ) -> None:
+        """Shows the thumbnail at once (if given) and the sharp preview when it is decoded."""
         self._result = result
         if result is None:
             self._image.set_image(None)
@@ -165,12 +194,27 @@ class DetailPane(QWidget):
             self._bars.set_rows(())
             return
         self._image.setText("")
-        self._image.set_image(load_preview(result.path, PREVIEW_MAX_SIDE) if result.ok else None)
-        if not result.ok:
+        self._image.set_image(thumbnail if result.ok else None)
+        if result.ok:
+            self._load_preview(result.path)
+        else:
             self._image.setText(STATUS_TEXT.get(result.status, result.status.value))
         self._title.setText(Path(result.path).name)
         self._info.setText(_describe(result))
         self._bars.set_rows(result.top_k, chosen=result.label)
+
+    def _load_preview(self, path: str) -> None:
+        loader = PreviewLoader(path)
+        loader.signals.loaded.connect(self._preview_loaded)
+        self._loaders.add(loader.signals)  # keep the signals object alive until it reports
+        loader.signals.loaded.connect(lambda *_: self._loaders.discard(loader.signals))
+        QThreadPool.globalInstance().start(loader)
+
+    def _preview_loaded(self, path: str, image: QImage | None) -> None:
+        # A late preview for a row that is no longer selected is dropped.
+        if self._result is not None and self._result.path == path and image is not None:
+            self._image.set_image(image)
+            self.previewShown.emit(path)
 
 
 def _describe(result: ClassificationResult) -> str:

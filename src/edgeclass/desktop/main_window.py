@@ -548,7 +548,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("classify/threshold", percent / 100)
         current = self.table.currentIndex()
         if current.isValid():
-            self.detail_pane.show_result(current.data(ResultRole))
+            self._show_detail(current)
 
     def _stored_threshold(self) -> float:
         try:
@@ -586,7 +586,16 @@ class MainWindow(QMainWindow):
         self.proxy.set_label_filter(self.label_combo.itemData(index))
 
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.detail_pane.show_result(current.data(ResultRole) if current.isValid() else None)
+        self._show_detail(current)
+
+    def _show_detail(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            self.detail_pane.show_result(None)
+            return
+        icon = self.proxy.index(index.row(), THUMBNAIL).data(Qt.ItemDataRole.DecorationRole)
+        # The thumbnail fills in (blurry) until the sharp preview is decoded off the UI thread.
+        thumbnail = icon.pixmap(QSize(48, 48), 2.0).toImage() if icon is not None else None
+        self.detail_pane.show_result(index.data(ResultRole), thumbnail)
 
     def _rows_inserted(self, *_args) -> None:
         if not self.table.currentIndex().isValid() and self.proxy.rowCount():
