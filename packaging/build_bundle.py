@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         files=report["files"],
         frozen_modules=report["modules"],
         bundled_default_model=report["bundled_default_model"],
+        glibc_required=report["glibc_required"],
         largest_files=report["largest_files"][:8],
     )
     if app_bytes > contents.SIZE_TARGET_MB * 2**20:

@@ -198,9 +198,18 @@ HOST_LIBS_LINUX: frozenset[str] = frozenset(
     }
 )
 
+# Windows: the MSVC runtime that python3.dll, onnxruntime and Qt link against. PyInstaller
+# collects these from the build machine; a user without the "VC++ 2015-2022 redistributable"
+# would otherwise get "VCRUNTIME140.dll was not found".
+WINDOWS_REQUIRED_DLLS: tuple[str, ...] = ("vcruntime140.dll", "msvcp140.dll")
+
 FORBIDDEN_FILE_PATTERNS: tuple[str, ...] = (
     "*/translations/*.qm",  # Qt's own translations: the app is English-only
     "*/qml/*",
+    # Windows: Mesa's software OpenGL (20 MB) and the Direct3D shader compiler serve Qt Quick
+    # and OpenGL fallbacks; a QtWidgets app paints with the raster engine.
+    "*/opengl32sw.dll",
+    "*/d3dcompiler_47.dll",
 )
 
 
@@ -351,6 +360,11 @@ def problems(inv: BundleInventory) -> list[str]:
     for module in REQUIRED_MODULES:
         if module not in inv.modules:
             found.append(f"required module missing from bundle: {module}")
+    if sys.platform == "win32":
+        present = {PurePosixPath(rel).name.lower() for rel in inv.files}
+        for dll in WINDOWS_REQUIRED_DLLS:
+            if dll not in present:
+                found.append(f"MSVC runtime missing from bundle: {dll}")
     plugin_names = {PurePosixPath(rel).name for rel in inv.files if "/platforms/" in rel}
     if not any(name.startswith(("libqoffscreen", "qoffscreen")) for name in plugin_names):
         found.append("required Qt platform plugin missing: offscreen")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,22 @@ def unresolved_libraries(bundle_dir: Path) -> list[str]:
     return sorted(missing)
 
 
+def glibc_required(bundle_dir: Path) -> str | None:
+    """Linux: the newest GLIBC symbol version any shipped binary needs (the distro floor)."""
+    if not sys.platform.startswith("linux") or shutil.which("objdump") is None:
+        return None
+    newest: tuple[int, ...] = ()
+    for dirpath, _dirnames, filenames in os.walk(bundle_dir):
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            if path.is_symlink() or not _is_elf(path):
+                continue
+            out = subprocess.run(["objdump", "-T", str(path)], capture_output=True, text=True)
+            for match in re.finditer(r"GLIBC_(\d+(?:\.\d+)+)", out.stdout):
+                newest = max(newest, tuple(int(part) for part in match.group(1).split(".")))
+    return ".".join(map(str, newest)) or None
+
+
 def dangling_symlinks(bundle_dir: Path) -> list[str]:
     return [
         Path(dirpath, name).relative_to(bundle_dir).as_posix()
@@ -81,6 +98,7 @@ def check(bundle_dir: Path) -> dict:
         "apparent_size_bytes": apparent,
         "size_target_mib": contents.SIZE_TARGET_MB,
         "bundled_default_model": (model_dir / "model.onnx").is_file(),
+        "glibc_required": glibc_required(bundle_dir),
         "largest_files": [
             {"path": path, "mib": round(size / 2**20, 2)}
             for path, size in contents.largest_files(bundle_dir, 12)

@@ -61,6 +61,9 @@ def test_module_rule(module: str, banned: str | None) -> None:
         "PySide6/Qt/plugins/imageformats/libqpdf.so",
         "PySide6/Qt/plugins/tls/libqopensslbackend.so",
         "PySide6/Qt/translations/qtbase_de.qm",
+        "PySide6/opengl32sw.dll",
+        "PySide6/d3dcompiler_47.dll",
+        "PySide6/plugins/platforms/qdirect2d.dll",
         "python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so",
     ],
 )
