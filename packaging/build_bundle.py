@@ -28,8 +28,11 @@ DIST = REPO / "dist"
 WORK = REPO / "build" / "pyinstaller"
 
 
-def build(clean: bool) -> tuple[int, float, str]:
+def build(clean: bool, default_model: str | None) -> tuple[int, float, str]:
     """Run PyInstaller on the spec; returns (exit code, seconds, tail of its log)."""
+    env = dict(os.environ)
+    if default_model:
+        env["EDGECLASS_BUNDLE_DEFAULT_MODEL"] = str(Path(default_model).resolve())
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN"]
     command += ["--distpath", str(DIST), "--workpath", str(WORK)]
     if clean:
@@ -37,7 +40,7 @@ def build(clean: bool) -> tuple[int, float, str]:
     command.append(str(SPEC))
     print(f"build_bundle: {' '.join(command)}", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     log = (result.stdout + result.stderr).splitlines()
     # "Library not found" warnings are about the Qt plugins the spec cuts afterwards.
     log = [line for line in log if "Library not found" not in line]
@@ -56,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-smoke", action="store_true", help="build and check only")
     parser.add_argument("--model", help="model folder for the smoke tests (default: test fixture)")
     parser.add_argument(
+        "--default-model",
+        metavar="DIR",
+        help="bundle DIR as the default model instead of src/edgeclass/resources/models/default",
+    )
+    parser.add_argument(
         "--nice", type=int, default=10, help="CPU niceness of the build (default: 10; 0 = none)"
     )
     args = parser.parse_args(argv)
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
 
     if not args.skip_build:
-        code, seconds, log = build(args.clean)
+        code, seconds, log = build(args.clean, args.default_model)
         summary["build_seconds"] = round(seconds, 1)
         if code != 0:
             summary.update(ok=False, problems=[f"PyInstaller failed (exit {code})"], log=log)

@@ -143,13 +143,16 @@ def test_qt_is_only_what_the_app_uses(inventory) -> None:
 
 def test_resources_are_found_where_importlib_resources_looks(inventory) -> None:
     bundled = {f for f in inventory.files if f.startswith("edgeclass/resources/")}
-    source = {
+    icons = {
         p.relative_to(REPO / "src").as_posix()
-        for p in SOURCE_RESOURCES.rglob("*")
-        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+        for p in (SOURCE_RESOURCES / "icons").glob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc")
     }
-    assert source <= bundled, sorted(source - bundled)
-    assert any(f.startswith("edgeclass/resources/icons/") for f in bundled)
+    assert icons <= bundled, sorted(icons - bundled)
+    default = "edgeclass/resources/models/default/"
+    if (SOURCE_RESOURCES / "models" / "default" / "model.onnx").is_file():
+        # The source's default model, or the one given with --default-model, travels along.
+        assert {default + name for name in ("model.onnx", "config.json")} <= bundled
 
 
 def test_post_build_check_passes(bundle_dir: Path) -> None:
