@@ -1,0 +1,127 @@
+"""Interrupted runs resume from their last checkpoint; early stopping and time budgets stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from trainer_data import fast_options, make_folder
+
+from edgeclass.cli.main import main
+from edgeclass.trainer.config import build_config
+from edgeclass.trainer.pipeline import train
+
+
+def save_tiny_model(folder: Path, config) -> Path:
+    """A local HF model folder (random tiny MobileViT, labels cat/dog/bird) to fine-tune."""
+    from transformers import MobileViTForImageClassification, MobileViTImageProcessor
+
+    MobileViTForImageClassification(config).save_pretrained(folder)
+    MobileViTImageProcessor(
+        size={"shortest_edge": 36}, crop_size={"height": 32, "width": 32}
+    ).save_pretrained(folder)
+    return folder
+
+
+def cli_args(options: dict) -> list[str]:
+    args = ["train"]
+    for key, value in options.items():
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    return args
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config):
+    data = make_folder(tmp_path / "data", per_class=30)
+    tiny_model = save_tiny_model(tmp_path / "tiny_model", tiny_config)
+    options = fast_options(
+        tmp_path,
+        data,
+        model=tiny_model,
+        epochs=6,
+        batch_size=4,
+        early_stopping_patience=0,
+        workers=0,
+    )
+    options.pop("image_size")  # the local model folder's processor decides: 32x32
+    output = Path(options["output"])
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
+    log = (tmp_path / "first.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edgeclass", *cli_args(options)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        first = output / "checkpoints" / "checkpoint-18"  # 72 training images / batch 4
+        assert wait_for(lambda: (first / "trainer_state.json").is_file(), 240), (
+            tmp_path / "first.log"
+        ).read_text()[-3000:]
+        time.sleep(0.5)  # into the second epoch
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+    assert process.returncode == -signal.SIGKILL
+    assert not (output / "model").exists()  # a killed run leaves no model folder behind
+    killed_run_id = json.loads((output / "run_state.json").read_text())["run_id"]
+
+    assert main([*cli_args(options), "--resume"]) == 0
+    summary = json.loads((output / "model" / "training_summary.json").read_text())
+    training = summary["training"]
+    assert training["resumed_from"].endswith("checkpoint-18")
+    assert training["global_step"] == 6 * 18
+    assert training["epochs_run"] == 6
+    assert [row["epoch"] for row in training["history"]] == [1, 2, 3, 4, 5, 6]
+    assert summary["mlflow"]["run_id"] == killed_run_id  # the same MLflow run continues
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(summary["mlflow"]["tracking_uri"])
+    run = client.get_run(killed_run_id)
+    assert run.info.status == "FINISHED"
+    steps = {m.step for m in client.get_metric_history(killed_run_id, "val_accuracy")}
+    assert steps == {1, 2, 3, 4, 5, 6}
+
+
+def test_early_stopping_stops_when_the_metric_stalls(tmp_path, image_folder, tiny_config):
+    # A zero learning rate cannot improve validation accuracy: patience 1 ends epoch 2.
+    options = fast_options(
+        tmp_path, image_folder, epochs=10, learning_rate=0.0, early_stopping_patience=1
+    )
+    result = train(build_config(None, options), model_config=tiny_config)
+    training = result.summary["training"]
+    assert training["epochs_run"] == 2
+    assert training["stopped_early"] is True
+    assert training["global_step"] == 2 * 5  # 36 training images / batch 8 -> 5 steps
+
+
+def test_time_budget_stops_the_run_and_keeps_a_model(tmp_path, image_folder, tiny_config):
+    options = fast_options(
+        tmp_path, image_folder, epochs=500, max_minutes=0.05, early_stopping_patience=0
+    )
+    result = train(build_config(None, options), model_config=tiny_config)
+    training = result.summary["training"]
+    assert training["stopped_by_time_budget"] is True
+    assert training["epochs_run"] < 500
+    assert training["training_seconds"] >= 3.0
+    assert (result.model_dir / "model.safetensors").is_file()
