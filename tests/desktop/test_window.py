@@ -108,13 +108,34 @@ def test_without_a_model_the_window_says_how_to_choose_one(
     assert window.results_model.rowCount() == 0
 
 
-def test_the_model_chosen_last_time_is_loaded_at_start(qtbot, window, settings, monkeypatch):
+def test_the_model_chosen_last_time_is_loaded_at_start(
+    qtbot, window, settings, monkeypatch, tiny_model_dir, tmp_path
+):
     monkeypatch.delenv("EDGECLASS_MODEL", raising=False)
+    chosen = tmp_path / "my-model"
+    shutil.copytree(tiny_model_dir, chosen)
+    # The folder dialog is Qt's, not under test: it answers with the folder a user would pick.
+    monkeypatch.setattr(
+        "edgeclass.desktop.main_window.QFileDialog.getExistingDirectory",
+        staticmethod(lambda *args, **kwargs: str(chosen)),
+    )
+    window.choose_model_action.trigger()
+    assert window.classifier.folder.path == chosen
     window.close()
+
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.load_initial_model()
-    assert again.classifier.folder.path.name == "tiny_mobilevit"
+    assert again.classifier.folder.path == chosen
+
+    # A --model flag is for one session: it does not replace the remembered choice.
+    third = MainWindow(settings)
+    qtbot.addWidget(third)
+    assert third.load_initial_model(tiny_model_dir)
+    fourth = MainWindow(settings)
+    qtbot.addWidget(fourth)
+    assert fourth.load_initial_model()
+    assert fourth.classifier.folder.path == chosen
 
 
 def test_paste_files_and_an_image(qtbot, window, tmp_path):

@@ -325,8 +325,13 @@ class MainWindow(QMainWindow):
             return False
         return self.load_model(default)
 
-    def load_model(self, path: str | Path, *, show_errors: bool = True) -> bool:
-        """Switch to the model in `path`. On failure the current model stays loaded."""
+    def load_model(
+        self, path: str | Path, *, show_errors: bool = True, remember: bool = False
+    ) -> bool:
+        """Switch to the model in `path`. On failure the current model stays loaded.
+
+        `remember`: load it again at the next start (a model the user chose in the app; a
+        --model flag is for one session only)."""
         from edgeclass.runtime import Classifier, resolve_model_dir
 
         try:
@@ -343,7 +348,8 @@ class MainWindow(QMainWindow):
             return False
         self.classifier = classifier
         self.model_error = ""
-        self.settings.setValue("model/last_dir", str(classifier.folder.path.resolve()))
+        if remember:
+            self.settings.setValue("model/last_dir", str(classifier.folder.path.resolve()))
         self._rebuild_label_filter()
         self._update_state()
         self.modelChanged.emit(str(classifier.folder.path))
@@ -353,7 +359,7 @@ class MainWindow(QMainWindow):
         start = self.settings.value("model/last_dir", "", str) or self._last_folder()
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
         if folder:
-            self.load_model(folder)
+            self.load_model(folder, remember=True)
 
     def show_model_dialog(self) -> None:
         if self.classifier is None:
