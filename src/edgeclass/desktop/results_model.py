@@ -50,12 +50,14 @@ def format_confidence(score: float | None) -> str:
 
 class ResultsModel(QAbstractTableModel):
     """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
-    and become QPixmap (in a QIcon) here, on the UI thread, where pixmaps may be created."""
+    and become QPixmap (in a QIcon) here, on the UI thread, when a row is first shown."""
 
     def __init__(self, parent=None, *, threshold: float = 0.0) -> None:
         super().__init__(parent)
         self._results: list[ClassificationResult] = []
-        self._thumbnails: list[QIcon | None] = []
+        # QImage as it arrived; replaced by a QIcon the first time the row is painted, so
+        # rows that are never scrolled into view never cost a pixmap.
+        self._thumbnails: list[QImage | QIcon | None] = []
         self._row_of_path: dict[str, int] = {}
         self._threshold = threshold
 
@@ -87,7 +89,7 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(result, column)
         if role == Qt.ItemDataRole.DecorationRole and column == THUMBNAIL:
-            return self._thumbnails[index.row()]
+            return self.thumbnail_at(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (NAME, THUMBNAIL):
                 return result.path
@@ -113,25 +115,25 @@ class ResultsModel(QAbstractTableModel):
     ) -> None:
         """Add a batch at the end; a path already in the table is replaced in place."""
         thumbnails = thumbnails or {}
-        fresh: list[tuple[ClassificationResult, QIcon | None]] = []
+        fresh: list[tuple[ClassificationResult, QImage | None]] = []
         for result in results:
             relabelled = result.with_threshold(self._threshold)
-            pixmap = _to_icon(thumbnails.get(result.path))
+            thumbnail = thumbnails.get(result.path)
             row = self._row_of_path.get(result.path)
             if row is None:
-                fresh.append((relabelled, pixmap))
+                fresh.append((relabelled, thumbnail))
                 continue
             self._results[row] = relabelled
-            self._thumbnails[row] = pixmap
+            self._thumbnails[row] = thumbnail
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         if not fresh:
             return
         first = len(self._results)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        for offset, (result, pixmap) in enumerate(fresh):
+        for offset, (result, thumbnail) in enumerate(fresh):
             self._row_of_path[result.path] = first + offset
             self._results.append(result)
-            self._thumbnails.append(pixmap)
+            self._thumbnails.append(thumbnail)
         self.endInsertRows()
 
     def clear(self) -> None:
@@ -167,7 +169,10 @@ class ResultsModel(QAbstractTableModel):
         return self._results[row]
 
     def thumbnail_at(self, row: int) -> QIcon | None:
-        return self._thumbnails[row]
+        thumbnail = self._thumbnails[row]
+        if isinstance(thumbnail, QImage):
+            thumbnail = self._thumbnails[row] = _to_icon(thumbnail)
+        return thumbnail
 
     def contains(self, path: str) -> bool:
         return path in self._row_of_path
