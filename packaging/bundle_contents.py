@@ -76,6 +76,7 @@ FORBIDDEN_MODULES: tuple[str, ...] = (
     "PySide6.QtSvg",
     "PySide6.QtMultimedia",
     "PySide6.QtDesigner",
+    "PySide6.QtDBus",  # the Python binding only; QtGui still links libQt6DBus on Linux
 )
 
 # Modules the spec tells PyInstaller to leave out (it would otherwise follow optional imports
