@@ -224,3 +224,38 @@ def test_self_test_command_exits_zero(tiny_model_dir):
     summary = json.loads(completed.stdout)
     assert summary["ok"] is True
     assert summary["statuses"] == {"ok": 4, "unreadable": 1}
+
+
+def test_a_forced_dark_scheme_gives_a_readable_dark_palette(qapp):
+    from PySide6.QtCore import Qt as QtNamespace
+    from PySide6.QtGui import QPalette
+
+    from edgeclass.desktop.theme import apply_color_scheme, is_dark
+
+    style, palette = qapp.style().name(), qapp.palette()
+    try:
+        apply_color_scheme(qapp, "dark")
+        dark = qapp.palette()
+        assert is_dark(dark)
+        text = dark.color(QPalette.ColorRole.WindowText).lightness()
+        assert text - dark.color(QPalette.ColorRole.Window).lightness() > 120  # contrast
+        apply_color_scheme(qapp, "light")
+        assert not is_dark(qapp.palette())
+    finally:
+        if hasattr(qapp.styleHints(), "setColorScheme"):
+            qapp.styleHints().setColorScheme(QtNamespace.ColorScheme.Unknown)
+        qapp.setStyle(style)
+        qapp.setPalette(palette)
+
+
+def test_a_worker_error_reaches_the_user_and_the_run_ends(qtbot, window, tmp_path, dialogs):
+    from edgeclass.runtime import Classifier
+
+    class BrokenModel(Classifier):
+        def predict(self, batch):
+            raise RuntimeError("out of memory in the model")
+
+    window.classifier = BrokenModel(window.classifier.folder)
+    classify_and_wait(qtbot, window, write_images(tmp_path, 2))
+    assert dialogs == [("Classification stopped", "RuntimeError: out of memory in the model")]
+    assert not window.is_busy() and not window.progress_bar.isVisible()

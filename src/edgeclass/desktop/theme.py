@@ -23,10 +23,14 @@ def apply_color_scheme(app: QApplication, scheme: str) -> None:
     hints = app.styleHints()
     if hasattr(hints, "setColorScheme"):
         hints.setColorScheme(wanted)
-    if hints.colorScheme() == wanted:
-        return
+    if is_dark(app.palette()) == (wanted == Qt.ColorScheme.Dark):
+        return  # the platform switched
     app.setStyle("Fusion")
     app.setPalette(dark_palette() if wanted == Qt.ColorScheme.Dark else light_palette())
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def light_palette() -> QPalette:
