@@ -204,8 +204,10 @@ def take(name: str, scheme: str, size: tuple[int, int]) -> None:
     from edgeclass.desktop.main_window import MainWindow
 
     app = create_application(color_scheme=scheme)
-    with tempfile.TemporaryDirectory(prefix="edgeclass-shots-") as temp:
-        temp_dir = Path(temp)
+    # A fixed folder name, so the paths in the pictures (and so the PNGs) do not change per run.
+    temp_dir = Path(tempfile.gettempdir()) / "edgeclass-demo"
+    shutil.rmtree(temp_dir, ignore_errors=True)
+    try:
         model = build_demo_model(temp_dir / "colour-scenes")
         photos = temp_dir / "Pictures"
         write_scene_folder(photos)
@@ -244,6 +246,8 @@ def take(name: str, scheme: str, size: tuple[int, int]) -> None:
         else:
             _save(window.grab(), name)
         window.close()
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
     del app
 
 
