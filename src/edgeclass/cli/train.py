@@ -99,8 +99,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     hw = parser.add_argument_group("hardware")
     _add(hw, "--device", choices=("auto", "cpu", "cuda"), help="default: CUDA when present")
     _add(hw, "--precision", choices=("auto", "no", "bf16", "fp16"),
-         help="autocast precision; auto = bf16/fp16 on GPU, bf16 on CPUs with AMX")  # fmt: skip
-    _add(hw, "--channels-last", action=flag, help="channels-last memory format (default on)")
+         help="autocast precision; auto = bf16 (or fp16) on GPU, fp32 on CPU")  # fmt: skip
+    _add(hw, "--channels-last", action=flag, help="channels-last memory format (default: on GPU)")
     _add(hw, "--compile", action=flag, help="torch.compile the model")
     _add(hw, "--workers", type=int, help="data-loader processes (default 0 on CPU, 8 on GPU)")
 

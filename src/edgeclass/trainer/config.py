@@ -70,7 +70,7 @@ class TrainConfig:
     # Hardware
     device: str = "auto"
     precision: str = "auto"
-    channels_last: bool | None = None  # None: on for CUDA
+    channels_last: bool | None = None  # None: on for CUDA, off on CPU
     compile: bool = False
     workers: int | None = None  # None: 0 on CPU, up to 8 on GPU
     # Run management
