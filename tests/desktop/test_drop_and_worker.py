@@ -206,3 +206,24 @@ def test_classify_again_reruns_every_row(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.runFinished, timeout=60_000):
         window.rerun_action.trigger()
     assert window.results_model.results() == before  # same model, same photos, same results
+
+
+def test_the_drop_zone_follows_a_palette_switch_while_running(qtbot, qapp):
+    from edgeclass.desktop.drop_zone import DropZone
+    from edgeclass.desktop.theme import dark_palette, is_dark
+
+    zone = DropZone()
+    qtbot.addWidget(zone)
+    zone.resize(300, 200)
+    zone.show()
+    before = qapp.palette()
+    try:
+        light = zone.grab().toImage().pixelColor(150, 30)
+        qapp.setPalette(dark_palette())
+        qapp.processEvents()
+        dark = zone.grab().toImage().pixelColor(150, 30)
+    finally:
+        qapp.setPalette(before)
+        qapp.processEvents()
+    assert not is_dark(before) or light.lightness() < 128
+    assert dark.lightness() < 64 and dark != light

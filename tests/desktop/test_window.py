@@ -100,7 +100,7 @@ def test_without_a_model_the_window_says_how_to_choose_one(
     assert not window.load_initial_model()
     title, hint = window.drop_zone.message()
     assert title == "No model loaded"
-    assert "Choose model" in hint
+    assert "File > Choose Model" in hint
     assert window.drop_zone.button_text() == "Choose Model…"
     assert "bundled" in window.model_error
     window.classify_paths(write_images(tmp_path, 1))

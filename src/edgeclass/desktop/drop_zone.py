@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 
@@ -31,7 +31,7 @@ class DropZone(QFrame):
         super().__init__(parent)
         self.setObjectName("DropZone")
         self.setAcceptDrops(True)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
         self._title = QLabel(self)
@@ -59,7 +59,7 @@ class DropZone(QFrame):
         layout.addStretch(1)
         self._title_font = font
         self._compact = False
-        self._set_highlight(False)
+        self._highlight = False
         self.set_message("Drop photos or folders here", "")
 
     def set_message(self, title: str, hint: str) -> None:
@@ -101,13 +101,22 @@ class DropZone(QFrame):
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def _set_highlight(self, on: bool) -> None:
-        # The palette's own roles keep the zone readable in both light and dark themes.
-        border = "palette(highlight)" if on else "palette(mid)"
-        background = "palette(alternate-base)" if on else "palette(base)"
-        self.setStyleSheet(
-            f"QFrame#DropZone {{ border: 2px dashed {border}; border-radius: 10px;"
-            f" background: {background}; }}"
-        )
+        self._highlight = on
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        # Painted from the palette on every paint (no style sheet), so the zone follows a
+        # light/dark switch of the system while the app runs.
+        palette = self.palette()
+        role = QPalette.ColorRole
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(palette.color(role.Highlight if self._highlight else role.Mid), 2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(palette.color(role.AlternateBase if self._highlight else role.Base))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 10, 10)
+        painter.end()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if paths_from_mime_data(event.mimeData()):

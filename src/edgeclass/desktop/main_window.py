@@ -76,7 +76,7 @@ from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult
 APP_NAME = "edgeclass"
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.jfif *.png *.gif *.webp *.bmp *.tif *.tiff);;All files (*)"
 NO_MODEL_HINT = (
-    "No model is loaded. Choose a model folder with File > Choose model… "
+    "No model is loaded. Choose a model folder with File > Choose Model… "
     "(a folder holding model.onnx, config.json and preprocessor_config.json, "
     "as `edgeclass quantize` writes it)."
 )
