@@ -3,7 +3,8 @@
 Measures, in one run, interleaving frozen and installed so machine noise hits both alike:
 - the bundle's size on disk (bytes allocated, like `du`);
 - `edgeclass --version` wall time (start-up), frozen vs installed (`.venv/bin/edgeclass`);
-- `edgeclass classify` on 100 generated photos (CSV to a file), frozen vs installed.
+- `edgeclass classify` on 100 generated photos (CSV to a file), frozen vs installed;
+- `edgeclass-desktop --self-test` (start Qt offscreen, classify 5 images, quit), same.
 Medians over --repeats runs, after one warm-up each. Prints one JSON object with the ratios
 and the targets (bundle <= 150 MiB, frozen start-up <= 1.5x installed).
 
@@ -119,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             env,
         )
         rows = (work / "out.csv").read_text().count("\n") - 1
+        desktop_frozen = str(contents.executable_path(bundle, contents.DESKTOP_NAME))
+        self_test = ["--self-test", "--model", str(model)]
+        desktop = side_by_side(
+            {
+                "frozen": [desktop_frozen, *self_test],
+                "installed": [sys.executable, "-m", "edgeclass.desktop", *self_test],
+            },
+            args.classify_repeats,
+            work,
+            {**env, "QT_QPA_PLATFORM": "offscreen"},
+        )
 
     startup_ratio = startup["frozen"]["median_s"] / startup["installed"]["median_s"]
     classify_ratio = classify["frozen"]["median_s"] / classify["installed"]["median_s"]
@@ -148,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
                 "classify_ratio_frozen_vs_installed": round(classify_ratio, 3),
                 "frozen_images_per_s": round(args.images / classify["frozen"]["median_s"], 1),
                 "installed_images_per_s": round(args.images / classify["installed"]["median_s"], 1),
+                "desktop_self_test": desktop,
+                "desktop_self_test_ratio_frozen_vs_installed": round(
+                    desktop["frozen"]["median_s"] / desktop["installed"]["median_s"], 3
+                ),
                 "repeats": {"version": args.repeats, "classify": args.classify_repeats},
             },
             indent=2,
