@@ -93,17 +93,17 @@ def main(argv: list[str] | None = None) -> int:
         size_on_disk_mib=report["size_on_disk_mib"],
         size_on_disk_bytes=report["size_on_disk_bytes"],
         size_without_model_mib=round(app_bytes / 2**20, 1),
-        size_target_mib=contents.SIZE_TARGET_MB,
+        size_target_mib=contents.SIZE_TARGET_MIB,
         files=report["files"],
         frozen_modules=report["modules"],
         bundled_default_model=report["bundled_default_model"],
         glibc_required=report["glibc_required"],
         largest_files=report["largest_files"][:8],
     )
-    if app_bytes > contents.SIZE_TARGET_MB * 2**20:
+    if app_bytes > contents.SIZE_TARGET_MIB * 2**20:
         problems.append(
             f"bundle is {app_bytes / 2**20:.1f} MiB without its model, "
-            f"over the {contents.SIZE_TARGET_MB:.0f} MiB budget"
+            f"over the {contents.SIZE_TARGET_MIB:.0f} MiB budget"
         )
     if sys.platform == "darwin":
         summary["macos_app"] = str(DIST / contents.MACOS_APP_NAME)

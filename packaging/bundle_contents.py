@@ -25,7 +25,7 @@ DESKTOP_NAME = "edgeclass-desktop"
 CONTENTS_DIR = "_internal"  # PyInstaller 6's default contents_directory
 MACOS_APP_NAME = "Edgeclass.app"
 MACOS_BUNDLE_ID = "org.edgeclass.desktop"
-SIZE_TARGET_MB = 150.0
+SIZE_TARGET_MIB = 150.0
 
 # Top-level packages and sub-modules that must never be in the bundle: the training and
 # quantization stacks, heavy scientific libraries, GUI toolkits we do not use, and the parts of

@@ -96,7 +96,7 @@ def check(bundle_dir: Path) -> dict:
         "size_on_disk_bytes": allocated,
         "size_on_disk_mib": round(allocated / 2**20, 1),
         "apparent_size_bytes": apparent,
-        "size_target_mib": contents.SIZE_TARGET_MB,
+        "size_target_mib": contents.SIZE_TARGET_MIB,
         "bundled_default_model": (model_dir / "model.onnx").is_file(),
         "glibc_required": glibc_required(bundle_dir),
         "largest_files": [
