@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     """The QApplication with its identity (QSettings location), icon and palette."""
-    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -65,6 +65,9 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     QGuiApplication.setApplicationDisplayName("edgeclass")
     QGuiApplication.setDesktopFileName("edgeclass")
     app.setWindowIcon(app_icon())
+    # One pool thread classifies; another must stay free for the detail pane's previews.
+    pool = QThreadPool.globalInstance()
+    pool.setMaxThreadCount(max(pool.maxThreadCount(), 2))
     _windows_taskbar_identity()
     apply_color_scheme(app, color_scheme)
     return app
