@@ -1,0 +1,71 @@
+"""MODEL_CARD.md for the shipped int8 folder: where it came from and what it honestly does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _training_lines(model_dir: Path) -> list[str]:
+    try:
+        summary = json.loads((model_dir / "training_summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ["No training_summary.json was found next to the trained weights."]
+    lines = []
+    config = summary.get("config", {}) if isinstance(summary, dict) else {}
+    for key in ("data", "data_dir", "train_dir", "model", "epochs", "image_size", "seed"):
+        if key in config:
+            lines.append(f"- {key}: `{config[key]}`")
+    mlflow_block = summary.get("mlflow") or {}
+    if mlflow_block.get("run_id"):
+        lines.append(
+            f"- MLflow run `{mlflow_block['run_id']}` in `{mlflow_block.get('tracking_uri')}`"
+        )
+    return lines or ["training_summary.json holds no recognised fields."]
+
+
+def render_card(model_dir: Path, report: dict) -> str:
+    acc, lat = report["accuracy"], report["latency"]
+    labels = ", ".join(report["model"]["labels"])
+    cpu = report["machine"]["cpu"]["model"]
+    return "\n".join(
+        [
+            f"# Model card: {Path(report['model']['source']).name} (int8 ONNX)",
+            "",
+            f"An image classifier for: {labels}. Input: one RGB photo, prepared as "
+            "`preprocessor_config.json` says; output: one probability per label.",
+            "",
+            "## Provenance",
+            "",
+            f"- Trained model: `{report['model']['source']}` "
+            f"({report['model'].get('model_type', 'unknown architecture')})",
+            *_training_lines(model_dir),
+            f"- Exported to ONNX with Optimum (opset {report['export']['opset']}), quantized to "
+            f"int8 with onnxruntime {report['versions'].get('onnxruntime')} (static, "
+            f"{report['quantization']['settings']['calibration']} calibration on "
+            f"{report['calibration_set']['images']} images from "
+            f"`{report['calibration_set']['path']}`) by edgeclass "
+            f"{report['versions'].get('edgeclass')}.",
+            "",
+            "## Measured, not promised",
+            "",
+            f"On {report['eval_set']['images']} held-out images (`{report['eval_set']['path']}`):",
+            f"fp32 accuracy {100 * acc['fp32']['accuracy']:.2f}%, int8 "
+            f"{100 * acc['int8']['accuracy']:.2f}% (drop {acc['drop_points']:.2f} points); "
+            f"fp32 and int8 agree on {100 * report['agreement']['rate']:.2f}% of images.",
+            f"Latency at batch 1 on {cpu} with {lat['threads']} threads: fp32 "
+            f"{lat['fp32']['batch_1']['p50_ms']:.1f} ms, int8 "
+            f"{lat['int8']['batch_1']['p50_ms']:.1f} ms (median; shared machine, so treat the "
+            "ratio as the meaningful number).",
+            "",
+            "## Limits",
+            "",
+            "- It only knows the labels above: anything else is forced into one of them. Use a "
+            "probability threshold to send doubtful images to `unknown`.",
+            "- Accuracy was measured on one held-out set; photos unlike it (other cameras, "
+            "lighting, subjects) may do worse.",
+            "- See `quantization_report.md` for per-class numbers and the images where fp32 and "
+            "int8 disagree.",
+            "",
+        ]
+    )

@@ -1,0 +1,51 @@
+"""Run an ONNX model over preprocessed tensors through the runtime's session, and score it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+def logits_of(onnx_path: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    from edgeclass.runtime import create_session
+
+    session = create_session(onnx_path)
+    name = session.get_inputs()[0].name
+    outputs = [
+        session.run(None, {name: tensors[start : start + batch_size]})[0]
+        for start in range(0, len(tensors), batch_size)
+    ]
+    return np.concatenate(outputs).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Scores:
+    accuracy: float  # 0..1
+    per_class: dict[str, dict[str, float | int]]
+
+    def to_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "per_class": self.per_class}
+
+
+def score(logits: np.ndarray, targets: Sequence[int], labels: Sequence[str]) -> Scores:
+    predictions = logits.argmax(axis=1)
+    truth = np.asarray(targets)
+    per_class: dict[str, dict[str, float | int]] = {}
+    for index, label in enumerate(labels):
+        mask = truth == index
+        count = int(mask.sum())
+        correct = int((predictions[mask] == index).sum())
+        per_class[label] = {
+            "images": count,
+            "correct": correct,
+            "accuracy": correct / count if count else float("nan"),
+        }
+    return Scores(float((predictions == truth).mean()), per_class)
+
+
+def accuracy_drop_points(fp32: Scores, int8: Scores) -> float:
+    """How many percentage points int8 lost (negative: it gained)."""
+    return (fp32.accuracy - int8.accuracy) * 100.0

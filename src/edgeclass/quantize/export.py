@@ -1,0 +1,104 @@
+"""Export a trained Hugging Face image classifier to ONNX with Optimum, and prove it matches."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from edgeclass.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+# Opset 18 is Optimum's recommended minimum for MobileViT, carries LayerNormalization as one op
+# (ORT fuses it anyway), and every onnxruntime >= 1.14 runs it: new enough for the int8 tools,
+# old enough for the runtimes users have.
+DEFAULT_OPSET = 18
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def read_trained_folder(model_dir: str | Path) -> dict:
+    """The folder's config.json, after checking it is a trained model folder we can export."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        raise ModelError(f"model folder {folder} does not exist or is not a folder")
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelError(f"{folder} is not a Hugging Face model folder: it has no config.json")
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        raise ModelError(
+            f"{folder} has no trained weights ({' or '.join(WEIGHT_FILES)}); "
+            "`edgeclass quantize` starts from the trainer's output folder"
+        )
+    if not (folder / "preprocessor_config.json").is_file():
+        raise ModelError(f"{folder} has no preprocessor_config.json, so images cannot be prepared")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{config_path} is not readable JSON: {error}") from error
+    if not isinstance(config, dict) or not isinstance(config.get("id2label"), dict):
+        raise ModelError(f"{config_path} has no id2label mapping, so the class names are unknown")
+    return config
+
+
+def labels_of(config: dict) -> tuple[str, ...]:
+    id2label = config["id2label"]
+    return tuple(str(id2label[key]) for key in sorted(id2label, key=int))
+
+
+def export_onnx(model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULT_OPSET) -> Path:
+    """Optimum's main_export, task image-classification, dynamic batch axis. Returns model.onnx."""
+    from optimum.exporters.onnx import main_export
+
+    out = Path(out_dir)
+    try:
+        main_export(
+            str(model_dir),
+            output=out,
+            task="image-classification",
+            opset=opset,
+            do_validation=False,  # we validate ourselves, on real images, below
+            device="cpu",
+        )
+    except (ValueError, KeyError, RuntimeError, OSError) as error:
+        raise ModelError(f"ONNX export of {model_dir} failed: {error}") from error
+    onnx_path = out / "model.onnx"
+    if not onnx_path.is_file():
+        raise ModelError(f"ONNX export of {model_dir} produced no model.onnx")
+    return onnx_path
+
+
+def torch_logits(model_dir: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    """Logits of the PyTorch model itself (eager, fp32) for preprocessed tensors."""
+    import torch
+    from transformers import AutoModelForImageClassification
+
+    model = AutoModelForImageClassification.from_pretrained(str(model_dir)).eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(tensors), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(tensors[start : start + batch_size]))
+            outputs.append(model(pixel_values=batch).logits.numpy())
+    return np.concatenate(outputs)
+
+
+def onnx_logits(onnx_path: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    """Logits from an onnxruntime session built the runtime's way."""
+    from edgeclass.runtime import create_session
+
+    session = create_session(onnx_path)
+    name = session.get_inputs()[0].name
+    outputs = [
+        session.run(None, {name: tensors[start : start + batch_size]})[0]
+        for start in range(0, len(tensors), batch_size)
+    ]
+    return np.concatenate(outputs)
+
+
+def export_parity(model_dir: str | Path, onnx_path: str | Path, tensors: np.ndarray) -> float:
+    """Max absolute logit difference between PyTorch and the exported ONNX on `tensors`."""
+    reference = torch_logits(model_dir, tensors)
+    exported = onnx_logits(onnx_path, tensors)
+    return float(np.abs(reference - exported).max())

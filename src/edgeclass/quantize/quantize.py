@@ -1,0 +1,209 @@
+"""Static int8 post-training quantization with onnxruntime, set up to be fast on CPUs.
+
+What makes int8 pay on MobileViT (measured; see docs/quantize.md):
+- quant_pre_process first (ONNX shape inference + onnxruntime's basic graph optimisations), so
+  the quantizer sees folded constants and fused LayerNormalization.
+- QDQ format with uint8 activations and int8 per-channel weights: onnxruntime's CPU provider
+  fuses DQ->Conv->Q into QLinearConv only for u8 activations on x86 (s8s8 ran at 0.4x fp32).
+- Softmax, LayerNormalization and the attention core (activation x activation MatMuls and the
+  1/sqrt(d) Div) stay in float: QLinearSoftmax was slower than float Softmax, LayerNormalization
+  has no int8 kernel, and keeping the core in float lets onnxruntime fuse the scale into the MatMul.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgeclass.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class CalibrationChoice(str, enum.Enum):
+    MINMAX = "minmax"
+    ENTROPY = "entropy"
+    PERCENTILE = "percentile"
+
+
+# Kept in float by default, by operator type (see the module docstring for why).
+FLOAT_OP_TYPES = frozenset({"Softmax", "LayerNormalization"})
+# Layers the sensitivity search may move back to float: the ones with int8 weights.
+WEIGHTED_OP_TYPES = frozenset({"Conv", "MatMul", "Gemm"})
+
+
+@dataclass(frozen=True)
+class QuantSettings:
+    """Everything that decides the int8 graph; recorded verbatim in the report."""
+
+    calibration: CalibrationChoice = CalibrationChoice.MINMAX
+    per_channel: bool = True
+    # 7-bit weights: needed on x86 without VNNI, where u8*s8 products summed in pairs by
+    # VPMADDUBSW can saturate int16; VNNI and ARM do not need it.
+    reduce_range: bool = False
+    mode: str = "static"  # "static" (shipped) or "dynamic" (comparison only)
+    float_attention_core: bool = True
+    exclude_nodes: tuple[str, ...] = ()
+    extra_options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "format": "QDQ" if self.mode == "static" else "QOperator (dynamic)",
+            "activation_type": "uint8" if self.mode == "static" else "uint8 (dynamic)",
+            "weight_type": "int8",
+            "calibration": self.calibration.value,
+            "per_channel": self.per_channel,
+            "reduce_range": self.reduce_range,
+            "float_op_types": sorted(FLOAT_OP_TYPES),
+            "float_attention_core": self.float_attention_core,
+            "exclude_nodes": list(self.exclude_nodes),
+            "extra_options": dict(self.extra_options),
+        }
+
+
+def settings_for_cpu(has_vnni: bool, machine: str, **overrides) -> QuantSettings:
+    """reduce_range only where it is needed: x86 without VNNI."""
+    is_x86 = machine.lower() in {"x86_64", "amd64", "i386", "i686"}
+    return QuantSettings(reduce_range=is_x86 and not has_vnni, **overrides)
+
+
+def preprocess_for_quantization(fp32_path: Path, out_path: Path) -> Path:
+    """onnxruntime's quant_pre_process. Symbolic shape inference cannot follow MobileViT's
+    dynamic patch arithmetic, so ONNX's own shape inference is used instead."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    quant_pre_process(str(fp32_path), str(out_path), skip_symbolic_shape=True)
+    return out_path
+
+
+def graph_nodes(onnx_path: Path) -> list:
+    import onnx
+
+    return list(onnx.load(str(onnx_path), load_external_data=False).graph.node)
+
+
+def attention_core_nodes(onnx_path: Path) -> list[str]:
+    """MatMuls whose inputs are both activations (Q.K^T, attn.V) and the Divs that scale them."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    constants |= {n.output[0] for n in graph.node if n.op_type == "Constant"}
+    names = []
+    for node in graph.node:
+        core_matmul = node.op_type == "MatMul" and not any(i in constants for i in node.input)
+        scale = node.op_type == "Div" and node.input[1] in constants
+        if core_matmul or scale:
+            names.append(node.name)
+    return names
+
+
+def weighted_nodes(onnx_path: Path) -> list[str]:
+    """Names of the nodes whose weights int8 quantization would touch, in graph order."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type in WEIGHTED_OP_TYPES and any(i in constants for i in node.input[1:])
+    ]
+
+
+def check_node_names(onnx_path: Path, names: Iterable[str]) -> None:
+    known = {node.name for node in graph_nodes(onnx_path)}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ModelError(
+            f"--exclude-nodes names nodes that are not in the graph: {', '.join(unknown)} "
+            "(the report's `quantizable_nodes` lists the names)"
+        )
+
+
+def quantize_model(
+    prepared_path: Path,
+    out_path: Path,
+    calibration_tensors,
+    input_name: str,
+    settings: QuantSettings,
+    *,
+    cache_path: Path | None = None,
+) -> Path:
+    """Write the int8 model. cache_path (JSON) lets retries reuse one calibration pass."""
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
+
+    from edgeclass.quantize.calibrate import TensorCalibrationReader
+
+    excluded = list(settings.exclude_nodes)
+    if settings.float_attention_core:
+        excluded += attention_core_nodes(prepared_path)
+    if settings.mode == "dynamic":
+        quantize_dynamic(
+            str(prepared_path),
+            str(out_path),
+            per_channel=settings.per_channel,
+            reduce_range=settings.reduce_range,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=list(settings.exclude_nodes),
+            op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+        )
+        return out_path
+    op_types = sorted((set(QDQRegistry) | set(QLinearOpsRegistry)) - FLOAT_OP_TYPES)
+    method = {
+        CalibrationChoice.MINMAX: CalibrationMethod.MinMax,
+        CalibrationChoice.ENTROPY: CalibrationMethod.Entropy,
+        CalibrationChoice.PERCENTILE: CalibrationMethod.Percentile,
+    }[settings.calibration]
+    extra = dict(settings.extra_options)
+    reader = None
+    if cache_path is None or not cache_path.is_file():
+        reader = TensorCalibrationReader(calibration_tensors, input_name)
+        # Bounded memory: ranges are merged every few batches instead of keeping every
+        # intermediate tensor of every image (gigabytes for a 256x256 MobileViT).
+        extra["CalibStridedMinMax"] = reader.stride()
+    with tempfile.TemporaryDirectory(prefix="edgeclass-calib-") as scratch:
+        if cache_path is None:
+            cache_path = Path(scratch) / "calibration.json"
+        quantize_static(
+            str(prepared_path),
+            str(out_path),
+            reader,
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=op_types,
+            per_channel=settings.per_channel,
+            reduce_range=settings.reduce_range,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            calibrate_method=method,
+            calibration_cache_path=str(cache_path),
+            extra_options=extra,
+        )
+    return out_path
+
+
+def float_nodes(int8_path: Path, candidates: Sequence[str]) -> list[str]:
+    """Which of `candidates` still compute in float in an int8 model (weights not quantized)."""
+    import onnx
+
+    graph = onnx.load(str(int8_path), load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    by_name = {node.name: node for node in graph.node}
+    return [
+        name
+        for name in candidates
+        if name in by_name and any(i in constants for i in by_name[name].input[1:])
+    ]

@@ -1,0 +1,82 @@
+"""Per-layer sensitivity: how much signal each int8 layer destroys, to pick what stays float.
+
+For every layer with int8 weights we compare its input and output tensors in the float model and
+in the (unfused) QDQ model on a few images, as signal-to-quantization-noise ratios (SQNR, dB).
+The dB lost across a layer (SQNR of its input minus SQNR of its output) is the damage that layer
+adds: its weight rounding plus the rounding of what it reads. Layers that lose the most are the
+first to go back to float. This is the local proxy NNCF/Neural Compressor rank with before their
+accuracy-checked search; the gate then checks real accuracy after each change.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _with_outputs(model_path: Path, tensor_names: Sequence[str], out_path: Path) -> Path:
+    import onnx
+
+    model = onnx.load(str(model_path))
+    existing = {output.name for output in model.graph.output}
+    for name in tensor_names:
+        if name not in existing:
+            model.graph.output.append(onnx.ValueInfoProto(name=name))
+            existing.add(name)
+    onnx.save(model, str(out_path))
+    return out_path
+
+
+def _raw_session(path: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # No fusion: the QDQ graph then computes exactly what int8 kernels compute, and every
+    # intermediate tensor we asked for stays visible.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def layer_sensitivity(
+    float_path: Path,
+    int8_path: Path,
+    tensors: np.ndarray,
+    candidates: Sequence[str],
+    batch_size: int = 4,
+) -> list[tuple[str, float]]:
+    """(node name, dB lost) for each candidate, most sensitive first."""
+    import onnx
+
+    graph = onnx.load(str(float_path), load_external_data=False).graph
+    by_name = {node.name: node for node in graph.node}
+    nodes = [by_name[name] for name in candidates if name in by_name]
+    watched = sorted({t for node in nodes for t in (node.input[0], node.output[0])})
+    signal = dict.fromkeys(watched, 0.0)
+    noise = dict.fromkeys(watched, 0.0)
+    with tempfile.TemporaryDirectory(prefix="edgeclass-sens-") as scratch:
+        float_session = _raw_session(_with_outputs(float_path, watched, Path(scratch) / "f.onnx"))
+        int8_session = _raw_session(_with_outputs(int8_path, watched, Path(scratch) / "q.onnx"))
+        input_name = float_session.get_inputs()[0].name
+        names = [output.name for output in float_session.get_outputs()]
+        qnames = [output.name for output in int8_session.get_outputs()]
+        for start in range(0, len(tensors), batch_size):
+            feed = {input_name: tensors[start : start + batch_size]}
+            reference = dict(zip(names, float_session.run(None, feed), strict=True))
+            quantized = dict(zip(qnames, int8_session.run(None, feed), strict=True))
+            for name in watched:
+                ref = reference[name].astype(np.float64)
+                signal[name] += float(np.square(ref).sum())
+                noise[name] += float(np.square(ref - quantized[name]).sum())
+
+    def sqnr(name: str) -> float:
+        if name == input_name or noise[name] == 0.0:
+            return 120.0  # the image itself, or a bit-exact tensor: no noise to speak of
+        return 10.0 * math.log10(max(signal[name], 1e-30) / noise[name])
+
+    losses = [(node.name, sqnr(node.input[0]) - sqnr(node.output[0])) for node in nodes]
+    return sorted(losses, key=lambda item: item[1], reverse=True)
