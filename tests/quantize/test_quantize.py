@@ -1,0 +1,258 @@
+"""edgeclass quantize on a tiny MobileViT trained in the session: export, int8, gate, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from quant_shapes import LABELS
+
+from edgeclass.errors import DataError, ModelError
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _logits(path: Path, tensors: np.ndarray) -> np.ndarray:
+    return _session(path).run(None, {"pixel_values": tensors})[0]
+
+
+@pytest.fixture(scope="session")
+def eval_tensors(shapes_data, trained_model_dir):
+    """The eval images through the runtime's preprocessing: (tensors, targets, paths)."""
+    from edgeclass.quantize.data import load_tensors, scan_labelled_folder
+    from edgeclass.runtime import Preprocessor
+
+    preprocessor = Preprocessor.from_file(trained_model_dir / "preprocessor_config.json")
+    tensors, images = load_tensors(scan_labelled_folder(shapes_data["eval"], LABELS), preprocessor)
+    return tensors, np.asarray(images.targets), images.paths
+
+
+@pytest.fixture(scope="session")
+def fp32_onnx(tmp_path_factory, trained_model_dir) -> Path:
+    from edgeclass.quantize.export import export_onnx
+
+    return export_onnx(trained_model_dir, tmp_path_factory.mktemp("fp32") / "onnx")
+
+
+def test_export_matches_pytorch_with_a_dynamic_batch(fp32_onnx, trained_model_dir, eval_tensors):
+    import torch
+    from transformers import MobileViTForImageClassification
+
+    tensors = eval_tensors[0]
+    model = MobileViTForImageClassification.from_pretrained(trained_model_dir).eval()
+    with torch.no_grad():
+        reference = model(pixel_values=torch.from_numpy(tensors)).logits.numpy()
+    session = _session(fp32_onnx)
+    assert isinstance(session.get_inputs()[0].shape[0], str), "batch axis must be dynamic"
+    exported = session.run(None, {"pixel_values": tensors})[0]
+    assert np.abs(reference - exported).max() <= 1e-4
+    assert onnx.load(str(fp32_onnx)).opset_import[0].version == 18
+
+
+def test_trained_model_learned_something(quantized):
+    # The fixture model must be better than chance, or the accuracy checks below prove nothing.
+    assert quantized.report["accuracy"]["fp32"]["accuracy"] > 0.5
+
+
+def test_int8_is_close_to_fp32(quantized, fp32_onnx, eval_tensors):
+    tensors = eval_tensors[0]
+    fp32 = _logits(fp32_onnx, tensors)
+    int8 = _logits(quantized.out_dir / "model.onnx", tensors)
+    spread = fp32.max() - fp32.min()
+    assert np.abs(fp32 - int8).max() < 0.15 * spread
+    assert (fp32.argmax(1) == int8.argmax(1)).mean() >= 0.9
+    graph = onnx.load(str(quantized.out_dir / "model.onnx")).graph
+    assert sum(node.op_type == "QuantizeLinear" for node in graph.node) > 10
+
+
+def test_report_numbers_match_an_independent_recount(quantized, fp32_onnx, eval_tensors):
+    tensors, targets, paths = eval_tensors
+    report = quantized.report
+    fp32_pred = _logits(fp32_onnx, tensors).argmax(1)
+    int8_pred = _logits(quantized.out_dir / "model.onnx", tensors).argmax(1)
+    assert report["eval_set"]["images"] == len(targets) == 60
+    assert report["accuracy"]["fp32"]["accuracy"] == pytest.approx((fp32_pred == targets).mean())
+    assert report["accuracy"]["int8"]["accuracy"] == pytest.approx((int8_pred == targets).mean())
+    drop = 100 * ((fp32_pred == targets).mean() - (int8_pred == targets).mean())
+    assert report["accuracy"]["drop_points"] == pytest.approx(drop)
+    for index, label in enumerate(LABELS):
+        mask = targets == index
+        per_class = report["accuracy"]["int8"]["per_class"][label]
+        assert per_class["images"] == mask.sum()
+        assert per_class["correct"] == (int8_pred[mask] == index).sum()
+    assert report["agreement"]["rate"] == pytest.approx((fp32_pred == int8_pred).mean())
+    differ = {
+        str(paths[i].relative_to(paths[i].parents[1]))
+        for i in np.nonzero(fp32_pred != int8_pred)[0]
+    }
+    assert {item["path"] for item in report["agreement"]["disagreements"]} == differ
+    assert report["sizes_bytes"]["int8"] == os.path.getsize(quantized.out_dir / "model.onnx")
+    assert report["sizes_bytes"]["fp32"] == os.path.getsize(fp32_onnx)
+    for name in ("fp32", "int8"):
+        for key in ("batch_1", "batch_8"):
+            stats = report["latency"][name][key]
+            assert 0 < stats["p50_ms"] <= stats["p95_ms"]
+    assert report["latency"]["threads"] == 2
+    assert "avx2" in report["machine"]["cpu"]["isa"]
+    assert report["versions"]["onnxruntime"] == ort.__version__
+    saved = json.loads((quantized.out_dir / "quantization_report.json").read_text())
+    assert saved["accuracy"] == json.loads(json.dumps(report["accuracy"]))
+    markdown = (quantized.out_dir / "quantization_report.md").read_text()
+    assert f"{100 * report['accuracy']['int8']['accuracy']:.2f}%" in markdown
+    assert "MODEL_CARD" not in markdown and (quantized.out_dir / "MODEL_CARD.md").is_file()
+
+
+def test_folder_runs_in_the_runtime_classifier(quantized, eval_tensors):
+    from edgeclass.runtime import Classifier
+
+    tensors, _, paths = eval_tensors
+    classifier = Classifier(quantized.out_dir, threads=1)
+    assert classifier.labels == LABELS
+    results = list(classifier.classify_paths(paths, batch_size=8))
+    assert all(result.ok for result in results)
+    expected = _logits(quantized.out_dir / "model.onnx", tensors).argmax(1)
+    assert [result.label for result in results] == [LABELS[i] for i in expected]
+    assert classifier.folder.quantization_report["gate"]["verdict"] == "passed"
+
+
+def test_folder_loads_in_optimum(quantized, eval_tensors):
+    import torch
+    from optimum.onnxruntime import ORTModelForImageClassification
+
+    tensors = eval_tensors[0][:4]
+    model = ORTModelForImageClassification.from_pretrained(quantized.out_dir)
+    logits = model(pixel_values=torch.from_numpy(tensors)).logits
+    expected = _logits(quantized.out_dir / "model.onnx", tensors)
+    np.testing.assert_allclose(np.asarray(logits), expected, atol=1e-5)
+    assert model.config.id2label[0] == "cat"
+
+
+def test_report_is_logged_to_the_training_run(quantized, mlflow_run):
+    import mlflow
+
+    run_id, uri = mlflow_run
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics["quant_int8_accuracy"] == pytest.approx(
+        quantized.report["accuracy"]["int8"]["accuracy"]
+    )
+    artifacts = {item.path for item in client.list_artifacts(run_id, "quantization")}
+    assert "quantization/quantization_report.json" in artifacts
+
+
+def test_too_small_calibration_set_is_a_data_error(tmp_path, trained_model_dir, shapes_data):
+    from quant_shapes import write_split
+
+    from edgeclass.quantize.pipeline import QuantizeRequest, run_quantize
+
+    small = write_split(tmp_path / "small", per_class=2, seed=5)
+    request = QuantizeRequest(trained_model_dir, small, shapes_data["eval"], tmp_path / "out")
+    with pytest.raises(DataError, match="at least 16"):
+        run_quantize(request, progress=lambda message: None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_without_weights_is_a_model_error(tmp_path, shapes_data):
+    from edgeclass.quantize.pipeline import QuantizeRequest, run_quantize
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text('{"id2label": {"0": "a"}}')
+    request = QuantizeRequest(
+        tmp_path / "model", shapes_data["train"], shapes_data["eval"], tmp_path / "o"
+    )
+    with pytest.raises(ModelError, match="no trained weights"):
+        run_quantize(request, progress=lambda message: None)
+
+
+# --- the command line, as a user runs it -------------------------------------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "edgeclass", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data, quantized):
+    node = quantized.report["quantizable_nodes"][3]
+    out = tmp_path / "int8"
+    done = _cli(
+        "quantize",
+        str(trained_model_dir),
+        "--calib",
+        str(shapes_data["train"]),
+        "--eval",
+        str(shapes_data["eval"]),
+        "--out",
+        str(out),
+        "--calib-size",
+        "60",
+        "--max-drop",
+        "100",
+        "--exclude-nodes",
+        node,
+        "--no-mlflow",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout
+    graph = onnx.load(str(out / "model.onnx")).graph
+    weights = {init.name: init for init in graph.initializer}
+    target = next(n for n in graph.node if n.name == node)
+    assert weights[target.input[1]].data_type == onnx.TensorProto.FLOAT  # float, no DQ in front
+    quantized_twin = next(
+        n for n in onnx.load(str(quantized.out_dir / "model.onnx")).graph.node if n.name == node
+    )
+    assert quantized_twin.input[1] not in weights  # in the default run it read a DQ output
+    report = json.loads((out / "quantization_report.json").read_text())
+    assert {"node": node, "why": "named with --exclude-nodes"} in report["float_nodes"]
+
+    printed = _cli("report", str(out))
+    assert printed.returncode == 0
+    assert "Quantization report" in printed.stdout and node in printed.stdout
+
+
+def test_cli_gate_failure_exits_5_and_writes_nothing(tmp_path, trained_model_dir, shapes_data):
+    out = tmp_path / "int8"
+    done = _cli(
+        "quantize",
+        str(trained_model_dir),
+        "--calib",
+        str(shapes_data["train"]),
+        "--eval",
+        str(shapes_data["eval"]),
+        "--out",
+        str(out),
+        "--calib-size",
+        "60",
+        "--max-drop",
+        "-50",
+        "--max-float-nodes",
+        "2",
+    )
+    assert done.returncode == 5, done.stderr
+    assert "accuracy gate failed" in done.stderr and "2 sensitive layer(s)" in done.stderr
+    assert "ranking layers by sensitivity" in done.stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".int8")]  # no temp left
+
+
+def test_cli_errors_have_their_exit_codes(tmp_path, trained_model_dir, shapes_data):
+    common = ["--calib", str(shapes_data["train"]), "--out", str(tmp_path / "o")]
+    not_model = _cli("quantize", str(tmp_path), *common, "--eval", str(shapes_data["eval"]))
+    assert not_model.returncode == 3
+    assert "config.json" in not_model.stderr
+    (tmp_path / "wrong" / "fish").mkdir(parents=True)
+    wrong = _cli("quantize", str(trained_model_dir), *common, "--eval", str(tmp_path / "wrong"))
+    assert wrong.returncode == 4
+    assert "fish" in wrong.stderr
+    missing_report = _cli("report", str(tmp_path))
+    assert missing_report.returncode == 3
