@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,35 @@ def test_output_into_missing_folder_fails_before_work(photos, tiny_model_dir, tm
     proc = run_cli(photos, "-m", tiny_model_dir, "-o", tmp_path / "nope" / "r.csv")
     assert proc.returncode == exit_codes.USAGE
     assert "does not exist" in proc.stderr
+
+
+def test_ctrl_c_leaves_the_output_alone(make_image, tiny_model_dir, tmp_path):
+    source = make_image("big.png", size=(900, 700))
+    folder = source.parent
+    for i in range(150):
+        os.link(source, folder / f"copy{i:03d}.png")
+    target = tmp_path / "results.csv"
+    target.write_text("previous run\n")
+    env = {k: v for k, v in os.environ.items() if k != "EDGECLASS_MODEL"}
+    command = [
+        sys.executable,
+        "-m",
+        "edgeclass",
+        "classify",
+        str(folder),
+        "-m",
+        str(tiny_model_dir),
+    ]
+    command += ["-f", "csv", "-o", str(target), "-b", "1", "--decode-threads", "1", "--progress"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
+    # Wait until results are flowing (the progress line counts them), then press Ctrl+C.
+    seen = b""
+    while b"/151" not in seen:
+        chunk = proc.stderr.read1(4096)
+        assert chunk, "classify ended before it could be interrupted"
+        seen += chunk
+    proc.send_signal(signal.SIGINT)
+    proc.stderr.read()
+    assert proc.wait(timeout=60) == exit_codes.INTERRUPTED
+    assert target.read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "results.csv"]

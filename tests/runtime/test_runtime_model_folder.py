@@ -136,3 +136,10 @@ def test_no_model_anywhere_says_how_to_pass_one(monkeypatch):
     message = str(caught.value)
     assert "no bundled default model" in message
     assert "--model" in message and "EDGECLASS_MODEL" in message
+
+
+def test_keys_left_out_take_the_transformers_class_defaults():
+    transformers = pytest.importorskip("transformers", reason="compares with transformers")
+    for name in ("MobileViTImageProcessor", "ViTImageProcessor"):
+        explicit = Preprocessor.from_config(getattr(transformers, name)().to_dict())
+        assert Preprocessor.from_config({"image_processor_type": name}) == explicit

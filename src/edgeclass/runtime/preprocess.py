@@ -19,6 +19,32 @@ from PIL import Image
 
 from edgeclass.errors import ModelError
 
+# What the transformers classes assume for keys a saved config leaves out.
+_CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "MobileViTImageProcessor": {
+        "do_resize": True,
+        "size": {"shortest_edge": 224},
+        "resample": 2,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_center_crop": True,
+        "crop_size": {"height": 256, "width": 256},
+        "do_flip_channel_order": True,
+    },
+    "ViTImageProcessor": {
+        "do_resize": True,
+        "size": {"height": 224, "width": 224},
+        "resample": 2,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+    },
+}
+_CLASS_DEFAULTS["MobileViTFeatureExtractor"] = _CLASS_DEFAULTS["MobileViTImageProcessor"]
+_CLASS_DEFAULTS["ViTFeatureExtractor"] = _CLASS_DEFAULTS["ViTImageProcessor"]
+
 
 @dataclass(frozen=True)
 class Preprocessor:
@@ -62,6 +88,8 @@ class Preprocessor:
 
     @classmethod
     def _parse(cls, config: dict[str, Any]) -> Preprocessor:
+        kind = config.get("image_processor_type") or config.get("feature_extractor_type")
+        config = {**_CLASS_DEFAULTS.get(str(kind).removesuffix("Fast"), {}), **config}
         do_crop = bool(config.get("do_center_crop", False))
         shortest_edge = None
         resize_to = None
