@@ -85,10 +85,12 @@ def test_reports_and_plots_are_written(finished_run):
 def test_mlflow_run_has_params_metrics_and_artifacts(finished_run):
     from mlflow.tracking import MlflowClient
 
-    _, _, result = finished_run
+    tmp, _, result = finished_run
     client = MlflowClient(tracking_uri=result.tracking_uri)
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"
+    # Artifacts sit next to the SQLite store, not in whatever folder the test runs from.
+    assert run.info.artifact_uri.startswith((tmp / "mlruns").as_uri())
     params = run.data.params
     assert params["epochs"] == "3"
     assert params["learning_rate"] == "0.003"

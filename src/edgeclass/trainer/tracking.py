@@ -57,7 +57,20 @@ class Tracker:
         existing = self.client.get_experiment_by_name(name)
         if existing is not None:
             return existing.experiment_id
-        return self.client.create_experiment(name)
+        return self.client.create_experiment(name, artifact_location=self._artifact_root(name))
+
+    def _artifact_root(self, name: str) -> str | None:
+        """Artifacts of a local SQLite store go next to it (`<store folder>/mlruns/<name>`).
+
+        MLflow's own default is `./mlruns` in the *current* folder, which scatters artifacts
+        wherever a training happened to be started from.
+        """
+        uri = self.tracking_uri or ""
+        if not uri.startswith("sqlite:///"):
+            return None
+        store = Path(uri[len("sqlite:///") :])
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return (store.parent / "mlruns" / safe).as_uri()
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         if not self.enabled:
