@@ -10,19 +10,25 @@ import numpy as np
 
 
 def time_interleaved(
-    runners: Mapping[str, Callable[[], object]], repeats: int = 20, warmup: int = 3
+    runners: Mapping[str, Callable[[], object]],
+    repeats: int = 20,
+    warmup: int = 3,
+    cpu_samples: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Milliseconds per call of each runner; the runners take turns so shared-CPU noise hits
-    them all alike."""
+    """Wall-clock milliseconds per call of each runner; the runners take turns so shared-CPU
+    noise hits them all alike. cpu_samples, when given, also gets this process's CPU
+    milliseconds per call (all threads): steadier than wall time when others load the machine."""
     for run in runners.values():
         for _ in range(warmup):
             run()
     samples: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(repeats):
         for name, run in runners.items():
-            start = time.perf_counter()
+            cpu_start, start = time.process_time(), time.perf_counter()
             run()
             samples[name].append((time.perf_counter() - start) * 1000.0)
+            if cpu_samples is not None:
+                cpu_samples.setdefault(name, []).append((time.process_time() - cpu_start) * 1000.0)
     return samples
 
 

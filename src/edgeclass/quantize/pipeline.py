@@ -164,7 +164,7 @@ def run_quantize(
 
         final = work / "final"
         final.mkdir()
-        shutil.copy2(gate.int8_path, final / "model.onnx")
+        q.compact_for_shipping(gate.int8_path, final / "model.onnx")
         for name in RUNTIME_FILES:
             shutil.copy2(fp32_path.parent / name, final / name)
         if (model_dir / "training_summary.json").is_file():
