@@ -46,6 +46,15 @@ def _checkpoints(folder: Path) -> list[Path]:
     return sorted(done, key=lambda p: int(p.name.split("-")[-1]))
 
 
+@dataclass(frozen=True)
+class Datasets:
+    train: Any  # ImageDataset
+    val: Any
+    test: Any | None
+    cached: bool
+    train_size: tuple[int, int]  # (height, width) of training crops
+
+
 def train(
     config: TrainConfig,
     *,
@@ -58,34 +67,95 @@ def train(
     `model_config` replaces the model choice with a ready (e.g. tiny) config; `callbacks` are
     extra `transformers.TrainerCallback`s.
     """
-    import torch
-    from transformers import Trainer, set_seed
-    from transformers.trainer_callback import EarlyStoppingCallback
+    from transformers import set_seed
 
-    from edgeclass import __version__
     from edgeclass.trainer import loop
-    from edgeclass.trainer.augment import AugmentConfig, TrainTransform
-    from edgeclass.trainer.data import load_data
-    from edgeclass.trainer.dataset import Collator, DecodedCache, ImageDataset, should_cache
-    from edgeclass.trainer.model import build_model, processor_crop_size, processor_shortest_edge
-    from edgeclass.trainer.output import write_json_atomic, write_model_folder
-    from edgeclass.trainer.tracking import Tracker
+    from edgeclass.trainer.model import build_model
+    from edgeclass.trainer.output import write_model_folder
 
     started = time.perf_counter()
     output = Path(config.output).expanduser().resolve()
-    checkpoint_dir = output / "checkpoints"
-    existing = _checkpoints(checkpoint_dir)
+    resume_from = _resume_point(config, output, print_fn)
+    output.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+    splits = _load_splits(config, print_fn)
+    model, processor, model_info = build_model(
+        config.model,
+        splits.labels,
+        from_scratch=config.from_scratch,
+        image_size=config.image_size,
+        model_config=model_config,
+    )
+    hardware = loop.resolve_hardware(config)
+    sets = _datasets(config, splits, processor, print_fn)
+    tracker = _start_tracking(config, output, resume_from, splits, model, model_info, hardware)
+    clock = loop.TrainingClock(
+        config.max_minutes * 60 if config.max_minutes else None,
+        offset=loop.TrainingClock.read_offset(resume_from),
+    )
+    trainer = _build_trainer(
+        config, model, processor, hardware, sets, tracker, clock, callbacks, output, print_fn
+    )
+    print_fn(
+        f"model: {model_info['source']}, {_parameters(model) / 1e6:.2f} M parameters, "
+        f"input {'x'.join(map(str, _crop(processor)))} (training crops "
+        f"{sets.train_size[0]}x{sets.train_size[1]}); {hardware.description}; "
+        f"precision {hardware.precision}"
+        + (f"; resuming from {resume_from}" if resume_from else "")
+    )
+    try:
+        train_output = trainer.train(resume_from_checkpoint=resume_from)
+    except KeyboardInterrupt:
+        tracker.finish("KILLED")
+        raise
+    except BaseException:
+        tracker.finish("FAILED")
+        raise
+
+    best_model = trainer.accelerator.unwrap_model(trainer.model)
+    history = loop.history_from_log(trainer.state.log_history)
+    split, metrics, slices, plots = _evaluate(trainer, sets, splits, history, output / "reports")
+    summary = _summary(
+        config=config,
+        splits=splits,
+        sets=sets,
+        model=best_model,
+        processor=processor,
+        model_info=model_info,
+        hardware=hardware,
+        trainer=trainer,
+        train_loss=train_output.training_loss,
+        clock=clock,
+        history=history,
+        split=split,
+        metrics=metrics,
+        slices=slices,
+        tracker=tracker,
+        resume_from=resume_from,
+        wall=time.perf_counter() - started,
+    )
+    model_dir = write_model_folder(output / "model", best_model, processor, summary)
+    _log_results(tracker, output, model_dir, split, metrics, plots, summary)
+    _print_summary(print_fn, model_dir, split, metrics, slices, summary)
+    return TrainResult(model_dir, summary, tracker.run_id, tracker.tracking_uri)
+
+
+def _resume_point(config: TrainConfig, output: Path, print_fn) -> str | None:
+    """The checkpoint to resume from, or None; refuses to overwrite an earlier run's."""
+    existing = _checkpoints(output / "checkpoints")
     if existing and not config.resume:
         raise EdgeclassError(
             f"{output} already holds checkpoints of an earlier run: pass --resume to continue it, "
             "or choose another --output"
         )
-    resume_from = str(existing[-1]) if config.resume and existing else None
     if config.resume and not existing:
-        print_fn(f"--resume: no checkpoint in {checkpoint_dir} yet, starting from the beginning")
-    output.mkdir(parents=True, exist_ok=True)
+        print_fn(f"--resume: no checkpoint in {output / 'checkpoints'} yet, starting afresh")
+    return str(existing[-1]) if config.resume and existing else None
 
-    set_seed(config.seed)
+
+def _load_splits(config: TrainConfig, print_fn):
+    from edgeclass.trainer.data import load_data
+
     splits = load_data(
         config.data,
         val_fraction=config.val_fraction,
@@ -96,23 +166,32 @@ def train(
         label_column=config.label_column,
         dataset_config=config.dataset_config,
     )
+    names = ", ".join(splits.labels[:10]) + (", ..." if len(splits.labels) > 10 else "")
     print_fn(
-        f"data: {len(splits.labels)} classes ({', '.join(splits.labels[:10])}"
-        f"{', ...' if len(splits.labels) > 10 else ''}); train {len(splits.train)}, "
+        f"data: {len(splits.labels)} classes ({names}); train {len(splits.train)}, "
         f"val {len(splits.val)}, test {len(splits.test)} ({splits.split_origin})"
         + (f"; skipped {splits.skipped} unreadable" if splits.skipped else "")
     )
-    model, processor, model_info = build_model(
-        config.model,
-        splits.labels,
-        from_scratch=config.from_scratch,
-        image_size=config.image_size,
-        model_config=model_config,
-    )
-    hardware = loop.resolve_hardware(config)
-    crop = processor_crop_size(processor)
-    edge = processor_shortest_edge(processor)
+    return splits
 
+
+def _crop(processor) -> tuple[int, int]:
+    from edgeclass.trainer.model import processor_crop_size
+
+    return processor_crop_size(processor)
+
+
+def _parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _datasets(config: TrainConfig, splits, processor, print_fn) -> Datasets:
+    """Train (augmented) / val / test datasets; train and val decoded once into memory."""
+    from edgeclass.trainer.augment import AugmentConfig, TrainTransform
+    from edgeclass.trainer.dataset import DecodedCache, ImageDataset, should_cache
+    from edgeclass.trainer.model import processor_shortest_edge
+
+    edge = processor_shortest_edge(processor)
     cache = config.cache_images
     if cache is None:
         cache = should_cache(len(splits.train) + len(splits.val), edge)
@@ -124,8 +203,7 @@ def train(
         splits.train, splits.val = train_cache.samples, val_cache.samples
         mb = (train_cache.nbytes + val_cache.nbytes) / 2**20
         print_fn(f"cached {len(splits.train) + len(splits.val)} decoded images ({mb:.0f} MB)")
-
-    train_size = (config.train_image_size,) * 2 if config.train_image_size else crop
+    train_size = (config.train_image_size,) * 2 if config.train_image_size else _crop(processor)
     augment = AugmentConfig(
         size=train_size,
         crop_scale_min=config.crop_scale_min,
@@ -135,9 +213,20 @@ def train(
         randaugment_ops=config.randaugment_ops,
         randaugment_magnitude=config.randaugment_magnitude,
     )
-    train_set = ImageDataset(splits.train, TrainTransform(augment), train_cache)
-    val_set = ImageDataset(splits.val, None, val_cache)
-    test_set = ImageDataset(splits.test) if splits.test else None
+    return Datasets(
+        train=ImageDataset(splits.train, TrainTransform(augment), train_cache),
+        val=ImageDataset(splits.val, None, val_cache),
+        test=ImageDataset(splits.test) if splits.test else None,
+        cached=bool(cache),
+        train_size=train_size,
+    )
+
+
+def _start_tracking(config, output: Path, resume_from, splits, model, model_info, hardware):
+    """Open (or, on --resume, reopen) the MLflow run and log the parameters."""
+    from edgeclass import __version__
+    from edgeclass.trainer.output import write_json_atomic
+    from edgeclass.trainer.tracking import Tracker
 
     state = _read_run_state(output) if resume_from else {}
     tracker = Tracker(
@@ -151,12 +240,11 @@ def train(
         output / RUN_STATE, {"run_id": tracker.run_id, "tracking_uri": tracker.tracking_uri}
     )
     _write_config_yaml(output / "train_config.yaml", config)
-    num_parameters = sum(p.numel() for p in model.parameters())
     tracker.log_params(
         {
             **{k: v for k, v in config.to_dict().items() if v is not None},
             "model_source": model_info["source"],
-            "num_parameters": num_parameters,
+            "num_parameters": _parameters(model),
             "train_images": len(splits.train),
             "val_images": len(splits.val),
             "test_images": len(splits.test),
@@ -166,36 +254,46 @@ def train(
         }
     )
     tracker.set_tags({"edgeclass.version": __version__, "hardware": hardware.description})
+    return tracker
+
+
+def _build_trainer(
+    config, model, processor, hardware, sets, tracker, clock, callbacks, output, print_fn
+):
+    import torch
+    from transformers import Trainer
+    from transformers.trainer_callback import EarlyStoppingCallback
+
+    from edgeclass.trainer import loop
+    from edgeclass.trainer.dataset import Collator
 
     if hardware.channels_last:
         model = model.to(memory_format=torch.channels_last)
     if hardware.device == "cuda":
         model = model.to("cuda")
-    reporter = loop.EpochReporter(len(train_set), tracker, print_fn)
-    trainer_callbacks: list[Any] = [reporter, *callbacks]
+    trainer_callbacks: list[Any] = [
+        loop.EpochReporter(len(sets.train), tracker, print_fn),
+        clock,
+        *callbacks,
+    ]
     if config.early_stopping_patience > 0:
         trainer_callbacks.append(EarlyStoppingCallback(config.early_stopping_patience))
-    clock = loop.TrainingClock(
-        config.max_minutes * 60 if config.max_minutes else None,
-        offset=loop.TrainingClock.read_offset(resume_from),
-    )
-    trainer_callbacks.append(clock)
     if config.head_epochs > 0:
         trainer_callbacks.append(loop.HeadOnlyPhase(model, config.head_epochs))
-    num_labels = len(splits.labels)
-    args = loop.training_arguments(config, hardware, checkpoint_dir)
+    num_labels = model.config.num_labels
+    args = loop.training_arguments(config, hardware, output / "checkpoints")
     optimizer = loop.build_optimizer(model, config)
-    scheduler = None
+    scheduler = None  # Trainer builds the usual warm-up + decay schedule
     if clock.budget is not None:
         per_step = args.per_device_train_batch_size * max(1, args.world_size)
         per_step *= args.gradient_accumulation_steps
-        total_steps = config.epochs * math.ceil(len(train_set) / per_step)
+        total_steps = config.epochs * math.ceil(len(sets.train) / per_step)
         scheduler = loop.budget_schedule(optimizer, total_steps, config, clock)
     trainer = Trainer(
         model=model,
         args=args,
-        train_dataset=train_set,
-        eval_dataset=val_set,
+        train_dataset=sets.train,
+        eval_dataset=sets.val,
         data_collator=Collator(
             processor,
             train=True,
@@ -209,60 +307,69 @@ def train(
         optimizers=(optimizer, scheduler),
         callbacks=trainer_callbacks,
     )
+    _quiet_progress(trainer)
     # Evaluation batches get the full image processor (resize + centre crop), like the runtime.
     eval_collator = Collator(processor, train=False, num_labels=num_labels)
-    _quiet_progress(trainer)
-    trainer.get_eval_dataloader = _with_collator(
-        trainer.get_eval_dataloader, trainer, eval_collator
-    )
-    trainer.get_test_dataloader = _with_collator(
-        trainer.get_test_dataloader, trainer, eval_collator
-    )
+    for name in ("get_eval_dataloader", "get_test_dataloader"):
+        setattr(trainer, name, _with_collator(getattr(trainer, name), trainer, eval_collator))
+    return trainer
 
-    print_fn(
-        f"model: {model_info['source']}, {num_parameters / 1e6:.2f} M parameters, "
-        f"input {crop[0]}x{crop[1]} (training crops {train_size[0]}x{train_size[1]}); "
-        f"{hardware.description}; precision {hardware.precision}"
-        + (f"; resuming from {resume_from}" if resume_from else "")
-    )
-    try:
-        train_output = trainer.train(resume_from_checkpoint=resume_from)
-    except BaseException:
-        tracker.finish("KILLED" if not resume_from else "FAILED")
-        raise
 
-    best_model = trainer.accelerator.unwrap_model(trainer.model)
-    history = loop.history_from_log(trainer.state.log_history)
-    eval_split, eval_set = ("test", test_set) if test_set is not None else ("val", val_set)
-    prediction = trainer.predict(eval_set, metric_key_prefix=eval_split)
-    logits = (
-        prediction.predictions[0]
-        if isinstance(prediction.predictions, tuple)
-        else (prediction.predictions)
-    )
+def _evaluate(trainer, sets: Datasets, splits, history, report_dir: Path):
+    """Best model on the test split (val when there is none): metrics, slices, plots."""
     from edgeclass.trainer.evaluate import image_facts, softmax, write_report
 
-    facts = image_facts(sample.open for sample in eval_set.samples)
-    report_dir = output / "reports"
-    test_metrics, slices, plots = write_report(
+    split, dataset = ("test", sets.test) if sets.test is not None else ("val", sets.val)
+    prediction = trainer.predict(dataset, metric_key_prefix=split)
+    logits = prediction.predictions
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    facts = image_facts(sample.open for sample in dataset.samples)
+    metrics, slices, plots = write_report(
         report_dir, prediction.label_ids, softmax(logits), splits.labels, facts, history
     )
-    wall = time.perf_counter() - started
+    return split, metrics, slices, plots
+
+
+def _summary(
+    *,
+    config,
+    splits,
+    sets,
+    model,
+    processor,
+    model_info,
+    hardware,
+    trainer,
+    train_loss,
+    clock,
+    history,
+    split,
+    metrics,
+    slices,
+    tracker,
+    resume_from,
+    wall,
+) -> dict[str, Any]:
+    """training_summary.json: what was trained on what, how, how well, where it is tracked."""
+    from edgeclass import __version__
+
     speeds = [row["train_images_per_second"] for row in history if "train_images_per_second" in row]
     epochs_run = max((row["epoch"] for row in history), default=0)
-    summary = {
+    unreadable = sets.train.unreadable + sets.val.unreadable
+    return {
         "edgeclass_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": list(splits.labels),
         "model": {
             **model_info,
-            "architecture": type(best_model).__name__,
-            "parameters": num_parameters,
-            "input_size": list(crop),
+            "architecture": type(model).__name__,
+            "parameters": _parameters(model),
+            "input_size": list(_crop(processor)),
+            "train_input_size": list(sets.train_size),
         },
-        "data": {**splits.summary(), "cached": bool(cache)},
-        "evaluated_on": eval_split,
-        "test_metrics" if eval_split == "test" else "val_metrics": test_metrics,
+        "data": {**splits.summary(), "cached": sets.cached, "unreadable_in_training": unreadable},
+        "evaluated_on": split,
+        f"{split}_metrics": metrics,
         "worst_slice": slices["worst"],
         "training": {
             "epochs_planned": config.epochs,
@@ -273,7 +380,7 @@ def train(
             "best_checkpoint": trainer.state.best_model_checkpoint,
             "best_val_metric": {config.metric: trainer.state.best_metric},
             "global_step": trainer.state.global_step,
-            "train_loss": train_output.training_loss,
+            "train_loss": train_loss,
             "train_images_per_second": sum(speeds) / len(speeds) if speeds else None,
             "wall_time_seconds": round(wall, 1),
             "resumed_from": resume_from,
@@ -293,19 +400,20 @@ def train(
             "experiment": config.experiment if tracker.enabled else None,
         },
     }
-    model_dir = write_model_folder(output / "model", best_model, processor, summary)
+
+
+def _log_results(tracker, output: Path, model_dir: Path, split, metrics, plots, summary) -> None:
     from edgeclass.trainer.tracking import flatten
 
-    tracker.log_metrics(flatten(f"{eval_split}_", test_metrics), step=epochs_run)
-    tracker.log_metrics({"wall_time_seconds": wall}, step=epochs_run)
+    step = summary["training"]["epochs_run"]
+    tracker.log_metrics(flatten(f"{split}_", metrics), step=step)
+    tracker.log_metrics({"wall_time_seconds": summary["training"]["wall_time_seconds"]}, step=step)
     for plot in plots:
         tracker.log_artifact(plot, "plots")
-    tracker.log_artifact(report_dir / "slices.md", "reports")
+    tracker.log_artifact(output / "reports" / "slices.md", "reports")
     tracker.log_artifact(output / "train_config.yaml", "config")
     tracker.log_artifact(model_dir, "model")
     tracker.finish()
-    _print_summary(print_fn, model_dir, eval_split, test_metrics, slices, summary)
-    return TrainResult(model_dir, summary, tracker.run_id, tracker.tracking_uri)
 
 
 def _quiet_progress(trainer) -> None:
