@@ -178,7 +178,7 @@ def smoke(bundle_dir: Path, model: Path | None = None) -> dict:
     desktop = str(contents.executable_path(bundle_dir, contents.DESKTOP_NAME))
     default_model = bundle_dir / contents.CONTENTS_DIR / "edgeclass/resources/models/default"
     has_default = (default_model / "model.onnx").is_file()
-    models = [("fixture", model or FIXTURE_MODEL)]
+    models = [("fixture", FIXTURE_MODEL)] if model is None else [("--model", model)]
     if has_default:
         models.append(("bundled default", None))
     summary: dict = {"bundle": str(bundle_dir), "bundled_default_model": has_default}
