@@ -150,4 +150,11 @@ def run(args: argparse.Namespace) -> int:
         f"points), x{report['latency']['speedup_batch_1']:.2f} faster at batch 1, "
         f"{report['sizes_bytes']['int8'] / 1e6:.1f} MB"
     )
+    if report["latency"]["speedup_batch_1"] < 1.0:
+        print(
+            "edgeclass quantize: note: on this CPU the int8 model is slower than fp32 at batch 1 "
+            f"(x{report['latency']['speedup_batch_1']:.2f}); small models spend their time in "
+            "per-operator overhead, which int8 adds to. See quantization_report.md.",
+            file=sys.stderr,
+        )
     return exit_codes.OK

@@ -19,7 +19,9 @@ class TensorCalibrationReader(CalibrationDataReader):
     def __init__(self, tensors: np.ndarray, input_name: str, batch_size: int = 8) -> None:
         self.tensors = tensors
         self.input_name = input_name
-        self.batch_size = batch_size
+        # Equal batches only: the histogram calibrators (entropy, percentile) stack the
+        # intermediate outputs of a step and fail on a short last batch.
+        self.batch_size = max(k for k in range(1, batch_size + 1) if len(tensors) % k == 0)
         self._next = 0
         self._stop = len(self)
 
