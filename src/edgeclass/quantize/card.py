@@ -10,10 +10,10 @@ def _training_lines(model_dir: Path) -> list[str]:
     try:
         summary = json.loads((model_dir / "training_summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return ["No training_summary.json was found next to the trained weights."]
+        return ["- No training_summary.json was found next to the trained weights."]
     lines = []
     config = summary.get("config", {}) if isinstance(summary, dict) else {}
-    for key in ("data", "data_dir", "train_dir", "model", "epochs", "image_size", "seed"):
+    for key in ("data", "from_scratch", "model", "epochs", "image_size", "seed"):
         if key in config:
             lines.append(f"- {key}: `{config[key]}`")
     mlflow_block = summary.get("mlflow") or {}
@@ -21,7 +21,7 @@ def _training_lines(model_dir: Path) -> list[str]:
         lines.append(
             f"- MLflow run `{mlflow_block['run_id']}` in `{mlflow_block.get('tracking_uri')}`"
         )
-    return lines or ["training_summary.json holds no recognised fields."]
+    return lines or ["- training_summary.json holds no recognised fields."]
 
 
 def render_card(model_dir: Path, report: dict) -> str:

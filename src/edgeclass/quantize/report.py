@@ -135,8 +135,10 @@ def render_markdown(report: dict) -> str:
             )
         lines.append("")
     lines += ["## Layers kept in float", ""]
-    for item in report["float_nodes"] or [{"node": "(none)", "why": ""}]:
+    for item in report["float_nodes"]:
         lines.append(f"- `{item['node']}`: {item['why']}")
+    if not report["float_nodes"]:
+        lines.append("None beyond the defaults (Softmax, LayerNormalization, attention core).")
     lines += ["", "## Versions", ""]
     lines += [f"- {name}: {version}" for name, version in report["versions"].items()]
     return "\n".join(lines) + "\n"
