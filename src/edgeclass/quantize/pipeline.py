@@ -220,8 +220,14 @@ def run_quantize(
 
     target = report.mlflow_target(model_dir) if request.log_mlflow else None
     if target:
+        from mlflow.exceptions import MlflowException
+
         progress(f"logging the report to MLflow run {target[0]}")
-        report.log_to_mlflow(*target, result, out_dir)
+        try:
+            report.log_to_mlflow(*target, result, out_dir)
+        except (MlflowException, OSError) as error:
+            # The folder is written and valid; a tracking server that is gone must not undo it.
+            progress(f"warning: could not log to MLflow ({target[1]}): {error}")
     return QuantizeOutcome(out_dir, result)
 
 
