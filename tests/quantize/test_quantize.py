@@ -256,3 +256,38 @@ def test_cli_errors_have_their_exit_codes(tmp_path, trained_model_dir, shapes_da
     assert "fish" in wrong.stderr
     missing_report = _cli("report", str(tmp_path))
     assert missing_report.returncode == 3
+
+
+def test_sensitivity_sees_less_damage_when_a_layer_stays_float(tmp_path, fp32_onnx, eval_tensors):
+    from edgeclass.quantize.gate import exclusion_steps
+    from edgeclass.quantize.quantize import (
+        QuantSettings,
+        preprocess_for_quantization,
+        quantize_model,
+        weighted_nodes,
+    )
+    from edgeclass.quantize.sensitivity import layer_sensitivity
+
+    tensors = eval_tensors[0]
+    prepared = preprocess_for_quantization(fp32_onnx, tmp_path / "prepared.onnx")
+    candidates = weighted_nodes(prepared)
+    cache = tmp_path / "calibration.json"
+    int8 = quantize_model(
+        prepared, tmp_path / "a.onnx", tensors, "pixel_values", QuantSettings(), cache_path=cache
+    )
+    ranking = layer_sensitivity(prepared, int8, tensors[:8], candidates)
+    assert sorted(name for name, _ in ranking) == sorted(candidates)
+    assert all(np.isfinite(db) for _, db in ranking)
+    assert [db for _, db in ranking] == sorted((db for _, db in ranking), reverse=True)
+    worst, worst_db = ranking[0]
+    kept = quantize_model(
+        prepared,
+        tmp_path / "b.onnx",
+        None,
+        "pixel_values",
+        QuantSettings(exclude_nodes=(worst,)),
+        cache_path=cache,
+    )
+    again = dict(layer_sensitivity(prepared, kept, tensors[:8], candidates))
+    assert again[worst] < worst_db
+    assert exclusion_steps(8) == [1, 2, 4, 8] and exclusion_steps(5) == [1, 2, 4, 5]
