@@ -113,7 +113,7 @@ class Classifier:
         self,
         paths: Iterable[str | Path],
         *,
-        batch_size: int = 16,
+        batch_size: int = 2,
         top_k: int = 5,
         threshold: float = 0.0,
         cancel: threading.Event | None = None,
@@ -127,8 +127,9 @@ class Classifier:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         path_iter = iter(paths)
-        # Enough decodes queued to fill the next batch while this one runs.
-        lookahead = 2 * batch_size + self.decode_threads
+        # Enough decodes queued to fill the next batch while this one runs, and to ride out a
+        # few slow files (big PNGs) without starving the model.
+        lookahead = max(2 * batch_size, 8) + self.decode_threads
         pending: deque[tuple[str, Future]] = deque()
         pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="edgeclass-decode")
 
