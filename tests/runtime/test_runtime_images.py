@@ -137,6 +137,7 @@ def test_unreadable_permissions(make_image):
         path.chmod(0o644)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_decompression_bomb_is_refused_from_the_header(tmp_path):
     # 12,000 x 12,000 = 144 Mpx: past the limit, yet under Pillow's own hard stop (2x limit),
     # so only the runtime's header check stands between it and a 144 MB decode.
