@@ -125,3 +125,43 @@ def test_time_budget_stops_the_run_and_keeps_a_model(tmp_path, image_folder, tin
     assert training["epochs_run"] < 500
     assert training["training_seconds"] >= 3.0
     assert (result.model_dir / "model.safetensors").is_file()
+
+
+def test_two_phase_fine_tuning_freezes_the_backbone_first(tmp_path, image_folder, tiny_config):
+    """--head-epochs 1: epoch 1 moves only the head; epoch 2 moves everything, the backbone at
+    --backbone-lr-scale times the learning rate."""
+    import torch
+    from transformers import TrainerCallback
+
+    snapshots: list[dict[str, torch.Tensor]] = []
+    group_lrs: list[float] = []
+
+    class Snapshot(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
+            snapshots.append({k: v.detach().clone() for k, v in model.named_parameters()})
+            group_lrs.extend(group["lr"] for group in optimizer.param_groups)
+
+        def on_epoch_end(self, args, state, control, model=None, **kwargs):
+            snapshots.append({k: v.detach().clone() for k, v in model.named_parameters()})
+
+    options = fast_options(
+        tmp_path,
+        image_folder,
+        epochs=2,
+        head_epochs=1,
+        backbone_lr_scale=0.1,
+        warmup_ratio=0.0,
+        scheduler="constant",
+        early_stopping_patience=0,
+    )
+    train(build_config(None, options), model_config=tiny_config, callbacks=[Snapshot()])
+    start, after_head, after_all = snapshots
+
+    def moved(a, b, head: bool) -> bool:
+        names = [n for n in a if n.startswith("classifier") == head]
+        return any(not torch.equal(a[n], b[n]) for n in names)
+
+    assert moved(start, after_head, head=True)
+    assert not moved(start, after_head, head=False)  # backbone frozen in the head phase
+    assert moved(after_head, after_all, head=False)
+    assert sorted(set(group_lrs)) == pytest.approx([3e-4, 3e-3])  # backbone 0.1x, head 1x
