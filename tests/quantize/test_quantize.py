@@ -196,6 +196,8 @@ def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data
         str(out),
         "--calib-size",
         "60",
+        "--calibration-method",
+        "minmax",
         "--max-drop",
         "100",
         "--exclude-nodes",
@@ -233,6 +235,8 @@ def test_cli_gate_failure_exits_5_and_writes_nothing(tmp_path, trained_model_dir
         str(out),
         "--calib-size",
         "60",
+        "--calibration-method",
+        "minmax",
         "--max-drop",
         "-50",
         "--max-float-nodes",
@@ -291,3 +295,13 @@ def test_sensitivity_sees_less_damage_when_a_layer_stays_float(tmp_path, fp32_on
     again = dict(layer_sensitivity(prepared, kept, tensors[:8], candidates))
     assert again[worst] < worst_db
     assert exclusion_steps(8) == [1, 2, 4, 8] and exclusion_steps(5) == [1, 2, 4, 5]
+
+
+def test_auto_calibration_keeps_the_method_closest_to_fp32(quantized):
+    trials = quantized.report["quantization"]["calibration_trials"]
+    assert {trial["method"] for trial in trials} == {"minmax", "entropy", "percentile"}
+    best = min(trials, key=lambda trial: (trial["mean_abs_logit_error"], -trial["agreement"]))
+    assert quantized.report["quantization"]["settings"]["calibration"] == best["method"]
+    assert quantized.report["logit_error"]["mean_abs"] == pytest.approx(
+        best["mean_abs_logit_error"]
+    )

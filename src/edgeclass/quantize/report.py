@@ -20,6 +20,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the rest of the folder is 0644
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -127,11 +128,16 @@ def render_markdown(report: dict) -> str:
     ]
     calibration = report["quantization"].get("calibration_trials") or []
     if calibration:
-        lines += ["| calibration | int8 accuracy | mean abs logit error |", "|---|---|---|"]
+        lines += [
+            "Calibration trials (the closest to fp32 by mean logit error is kept):",
+            "",
+            "| calibration | int8 accuracy | mean abs logit error | agreement |",
+            "|---|---|---|---|",
+        ]
         for trial in calibration:
             lines.append(
                 f"| {trial['method']} | {_pct(trial['int8_accuracy'])} | "
-                f"{trial['mean_abs_logit_error']:.4f} |"
+                f"{trial['mean_abs_logit_error']:.4f} | {_pct(trial['agreement'])} |"
             )
         lines.append("")
     lines += ["## Layers kept in float", ""]
