@@ -17,6 +17,7 @@ import pytest
 from edgeclass.cli import exit_codes
 from edgeclass.cli.output import atomic_output
 from edgeclass.runtime import UNKNOWN_LABEL, Classifier, Status, find_images
+from edgeclass.runtime.locate import bundled_model_dir
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -189,10 +190,18 @@ def test_all_good_exits_zero(photos, tiny_model_dir):
     assert proc.returncode == exit_codes.OK, proc.stderr
 
 
-def test_no_model_exit_code_and_advice(photos):
-    proc = run_cli(photos)
-    assert proc.returncode == exit_codes.MODEL_ERROR
-    assert "--model" in proc.stderr and "EDGECLASS_MODEL" in proc.stderr
+def test_without_model_flag_the_bundled_default_is_used_or_the_advice_given(photos):
+    proc = run_cli(photos, "-f", "csv")
+    bundled = bundled_model_dir()
+    if bundled is None:
+        assert proc.returncode == exit_codes.MODEL_ERROR
+        assert "--model" in proc.stderr and "EDGECLASS_MODEL" in proc.stderr
+        return
+    assert proc.returncode == exit_codes.SOME_FILES_FAILED, proc.stderr
+    rows = parse("csv", proc.stdout)
+    expected = api_results(bundled, [photos])
+    assert [(r["path"], r["label"]) for r in rows] == [(r.path, r.label) for r in expected]
+    assert {r.label for r in expected if r.ok} <= set(Classifier(bundled).labels)
 
 
 def test_broken_model_exit_code(photos, model_copy):
