@@ -1,4 +1,4 @@
-"""The default model bundled in the package: it loads, says what it is, and is as good as its card."""
+"""The bundled default model: it loads, says what it is, and is as good as its card."""
 
 from __future__ import annotations
 
