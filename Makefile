@@ -22,12 +22,12 @@ test: dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint: dev
-	$(BIN)/ruff check src tests bench packaging
-	$(BIN)/ruff format --check src tests bench packaging
+	$(BIN)/ruff check src tests bench packaging recipes
+	$(BIN)/ruff format --check src tests bench packaging recipes
 
 format:
-	$(BIN)/ruff format src tests bench packaging
-	$(BIN)/ruff check --fix src tests bench packaging
+	$(BIN)/ruff format src tests bench packaging recipes
+	$(BIN)/ruff check --fix src tests bench packaging recipes
 
 bench: dev
 	$(BIN)/python bench/classify_folder.py

@@ -75,9 +75,13 @@ def mlflow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A real MLflow store (sqlite in a temp dir) with one run, as the trainer leaves it."""
     import mlflow
 
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    store = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{store / 'mlflow.db'}"
     client = mlflow.MlflowClient(tracking_uri=uri)
-    experiment = client.create_experiment("edgeclass-tests")
+    # Artifacts beside the store, as the trainer keeps them (the default is ./mlruns).
+    experiment = client.create_experiment(
+        "edgeclass-tests", artifact_location=(store / "artifacts").as_uri()
+    )
     run = client.create_run(experiment)
     client.set_terminated(run.info.run_id)
     return run.info.run_id, uri
