@@ -182,22 +182,32 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data, quantized):
-    node = quantized.report["quantizable_nodes"][3]
-    out = tmp_path / "int8"
-    done = _cli(
+def _quantize_cli(model_dir, data, out, *extra: str) -> subprocess.CompletedProcess:
+    """`edgeclass quantize` on the shapes data with quick settings, plus `extra` flags."""
+    return _cli(
         "quantize",
-        str(trained_model_dir),
+        str(model_dir),
         "--calib",
-        str(shapes_data["train"]),
+        str(data["train"]),
         "--eval",
-        str(shapes_data["eval"]),
+        str(data["eval"]),
         "--out",
         str(out),
         "--calib-size",
         "60",
         "--calibration-method",
         "minmax",
+        *extra,
+    )
+
+
+def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data, quantized):
+    node = quantized.report["quantizable_nodes"][3]
+    out = tmp_path / "int8"
+    done = _quantize_cli(
+        trained_model_dir,
+        shapes_data,
+        out,
         "--max-drop",
         "100",
         "--exclude-nodes",
@@ -224,23 +234,8 @@ def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data
 
 def test_cli_gate_failure_exits_5_and_writes_nothing(tmp_path, trained_model_dir, shapes_data):
     out = tmp_path / "int8"
-    done = _cli(
-        "quantize",
-        str(trained_model_dir),
-        "--calib",
-        str(shapes_data["train"]),
-        "--eval",
-        str(shapes_data["eval"]),
-        "--out",
-        str(out),
-        "--calib-size",
-        "60",
-        "--calibration-method",
-        "minmax",
-        "--max-drop",
-        "-50",
-        "--max-float-nodes",
-        "2",
+    done = _quantize_cli(
+        trained_model_dir, shapes_data, out, "--max-drop", "-50", "--max-float-nodes", "2"
     )
     assert done.returncode == 5, done.stderr
     assert "accuracy gate failed" in done.stderr and "2 sensitive layer(s)" in done.stderr
