@@ -110,3 +110,10 @@ def quantized(tmp_path_factory, trained_model_dir, shapes_data, mlflow_run):
         bench_repeats=6,
     )
     return run_quantize(request, progress=lambda message: None)
+
+
+@pytest.fixture(scope="session")
+def fp32_onnx(tmp_path_factory, trained_model_dir) -> Path:
+    from edgeclass.quantize.export import export_onnx
+
+    return export_onnx(trained_model_dir, tmp_path_factory.mktemp("fp32") / "onnx")

@@ -36,13 +36,6 @@ def eval_tensors(shapes_data, trained_model_dir):
     return tensors, np.asarray(images.targets), images.paths
 
 
-@pytest.fixture(scope="session")
-def fp32_onnx(tmp_path_factory, trained_model_dir) -> Path:
-    from edgeclass.quantize.export import export_onnx
-
-    return export_onnx(trained_model_dir, tmp_path_factory.mktemp("fp32") / "onnx")
-
-
 def test_export_matches_pytorch_with_a_dynamic_batch(fp32_onnx, trained_model_dir, eval_tensors):
     import torch
     from transformers import MobileViTForImageClassification

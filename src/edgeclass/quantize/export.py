@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # old enough for the runtimes users have.
 DEFAULT_OPSET = 18
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+REWRITES_FILE = "edgeclass_rewrites.json"
 
 
 def read_trained_folder(model_dir: str | Path) -> dict:
@@ -48,18 +49,29 @@ def labels_of(config: dict) -> tuple[str, ...]:
     return tuple(str(id2label[key]) for key in sorted(id2label, key=int))
 
 
-def export_onnx(model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULT_OPSET) -> Path:
-    """Optimum's main_export, task image-classification, dynamic batch axis. Returns model.onnx."""
-    from optimum.exporters.onnx import main_export
+def export_onnx(
+    model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULT_OPSET, *, rewrite: bool = True
+) -> Path:
+    """Optimum's exporter, task image-classification, dynamic batch axis. Returns model.onnx.
+
+    rewrite: apply the exact MobileViT graph rewrites of `mobilevit_export` first (the files in
+    `model_dir` are not changed). Which ones ran is in `applied_rewrites(out_dir)`.
+    """
+    from optimum.exporters.onnx import onnx_export_from_model
+    from transformers import AutoModelForImageClassification
+
+    from edgeclass.quantize.mobilevit_export import prepare_for_export
 
     out = Path(out_dir)
     try:
-        main_export(
-            str(model_dir),
+        model = AutoModelForImageClassification.from_pretrained(str(model_dir)).eval()
+        rewrites = prepare_for_export(model) if rewrite else []
+        onnx_export_from_model(
+            model,
             output=out,
             task="image-classification",
             opset=opset,
-            do_validation=False,  # we validate ourselves, on real images, below
+            do_validation=False,  # we validate ourselves, on real images: export_parity
             device="cpu",
         )
     except (ValueError, KeyError, RuntimeError, OSError) as error:
@@ -67,7 +79,13 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULT
     onnx_path = out / "model.onnx"
     if not onnx_path.is_file():
         raise ModelError(f"ONNX export of {model_dir} produced no model.onnx")
+    (out / REWRITES_FILE).write_text(json.dumps(rewrites), encoding="utf-8")
     return onnx_path
+
+
+def applied_rewrites(out_dir: str | Path) -> list[str]:
+    """The graph rewrites export_onnx applied to the model it wrote into `out_dir`."""
+    return json.loads((Path(out_dir) / REWRITES_FILE).read_text(encoding="utf-8"))
 
 
 def torch_logits(model_dir: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:

@@ -121,7 +121,8 @@ def render_markdown(report: dict) -> str:
         "",
         f"Exported with Optimum, opset {report['export']['opset']}; PyTorch vs ONNX fp32 max "
         f"abs logit difference {report['export']['parity_max_abs_diff']:.2e} on "
-        f"{report['export']['parity_images']} images.",
+        f"{report['export']['parity_images']} images. Exact graph rewrites before export: "
+        f"{', '.join(report['export'].get('graph_rewrites') or ['none'])}.",
         "",
         "Settings: `" + json.dumps(report["quantization"]["settings"]) + "`",
         "",
