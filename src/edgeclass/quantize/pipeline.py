@@ -187,7 +187,8 @@ def run_quantize(
         float_nodes += [
             {
                 "node": name,
-                "why": f"accuracy gate: loses {sensitivity[name]:.1f} dB SQNR in int8",
+                "why": f"accuracy gate: in int8 it adds noise at {sensitivity[name]:.1%} of "
+                "the signal's power",
             }
             for name in gate.float_nodes
         ]
@@ -348,7 +349,7 @@ def build_report(
             "max_drop_points": request.max_drop,
             "verdict": "passed",
             "attempts": gate.attempts,
-            "sensitivity_db_lost": [[name, db] for name, db in gate.sensitivity],
+            "sensitivity_noise_added": [[name, nsr] for name, nsr in gate.sensitivity],
         },
         "accuracy": {
             "fp32": fp32_scores.to_dict(),

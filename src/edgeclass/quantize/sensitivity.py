@@ -1,16 +1,19 @@
 """Per-layer sensitivity: how much signal each int8 layer destroys, to pick what stays float.
 
 For every layer with int8 weights we compare its input and output tensors in the float model and
-in the (unfused) QDQ model on a few images, as signal-to-quantization-noise ratios (SQNR, dB).
-The dB lost across a layer (SQNR of its input minus SQNR of its output) is the damage that layer
-adds: its weight rounding plus the rounding of what it reads. Layers that lose the most are the
-first to go back to float. This is the local proxy NNCF/Neural Compressor rank with before their
-accuracy-checked search; the gate then checks real accuracy after each change.
+in the (unfused) QDQ model on a few images, as noise-to-signal power ratios (NSR: quantization
+noise power / signal power). The NSR a layer adds (NSR of its output minus NSR of its input) is
+the damage that layer does: its weight rounding plus the rounding of what it reads. Layers that
+add the most go back to float first. This is the local proxy NNCF/Neural Compressor rank with
+before their accuracy-checked search; the gate then checks real accuracy after each change.
+
+Linear, not dB: a difference of SQNRs in dB ranks the first convolution first on every model
+(its input, the image, is almost noise-free, so any output noise is "many dB lost") although it
+adds almost nothing; what breaks accuracy is noise comparable to the signal.
 """
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +52,7 @@ def layer_sensitivity(
     candidates: Sequence[str],
     batch_size: int = 4,
 ) -> list[tuple[str, float]]:
-    """(node name, dB lost) for each candidate, most sensitive first."""
+    """(node name, noise-to-signal power ratio added) for each candidate, most sensitive first."""
     import onnx
 
     graph = onnx.load(str(float_path), load_external_data=False).graph
@@ -73,10 +76,8 @@ def layer_sensitivity(
                 signal[name] += float(np.square(ref).sum())
                 noise[name] += float(np.square(ref - quantized[name]).sum())
 
-    def sqnr(name: str) -> float:
-        if name == input_name or noise[name] == 0.0:
-            return 120.0  # the image itself, or a bit-exact tensor: no noise to speak of
-        return 10.0 * math.log10(max(signal[name], 1e-30) / noise[name])
+    def nsr(name: str) -> float:
+        return noise[name] / max(signal[name], 1e-30)
 
-    losses = [(node.name, sqnr(node.input[0]) - sqnr(node.output[0])) for node in nodes]
-    return sorted(losses, key=lambda item: item[1], reverse=True)
+    added = [(node.name, nsr(node.output[0]) - nsr(node.input[0])) for node in nodes]
+    return sorted(added, key=lambda item: item[1], reverse=True)
