@@ -100,3 +100,20 @@ def test_plain_export_keeps_transformers_graph(tmp_path, trained_model_dir):
         node.op_type == "Transpose" and len(onnx.helper.get_attribute_value(node.attribute[0])) == 6
         for node in nodes
     )
+
+
+def test_exported_graph_keeps_height_and_width_dynamic(fp32_onnx, trained_model_dir):
+    """Traced at 64x64, run at 128x128: the rewrite must not bake the tracing size in (it did
+    once, and a model whose config.json and preprocessor disagreed broke). Sizes that need the
+    feature-map interpolation when the tracing size did not (or the reverse) fail, as in
+    Transformers' own export: that branch is fixed at tracing time."""
+    import onnxruntime as ort
+    from transformers import MobileViTForImageClassification
+
+    pixels = torch.rand(2, 3, 128, 128, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        model = MobileViTForImageClassification.from_pretrained(trained_model_dir).eval()
+        expected = model(pixel_values=pixels).logits.numpy()
+    session = ort.InferenceSession(str(fp32_onnx), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"pixel_values": pixels.numpy()})[0]
+    assert abs(got - expected).max() <= 1e-4

@@ -39,6 +39,7 @@ def test_local_model_folder_gets_a_new_head_for_the_new_labels(tmp_path, tiny_co
     assert info == {"source": str(folder), "pretrained": True}
     model, processor, _ = build_model(str(folder), ("apple", "pear"), image_size=48)
     assert processor_crop_size(processor) == (48, 48)
+    assert model.config.image_size == 48  # config.json must not keep the old resolution
 
 
 def test_missing_local_model_folder_is_a_model_error(tmp_path):

@@ -20,22 +20,32 @@ import types
 
 import torch
 from torch import nn
+from transformers.utils import torch_int
 
 UNFOLD_REWRITE = "mobilevit.unfold_fold_single_transpose"
 SCALE_REWRITE = "mobilevit.attention_scale_folded_into_query"
+
+
+def _padded(size, patch: int):
+    """`size` rounded up to a multiple of `patch`, as Transformers computes it: a traced tensor
+    while exporting (so the ONNX graph keeps dynamic height and width), an int otherwise."""
+    if torch.jit.is_tracing():
+        return torch_int(torch.ceil(size / patch) * patch)
+    return int(math.ceil(size / patch) * patch)
 
 
 def _unfolding(self, features: torch.Tensor) -> tuple[torch.Tensor, dict]:
     """(batch, channels, H, W) -> (batch * patch_area, patches, channels), as Transformers'."""
     patch_height, patch_width = self.patch_height, self.patch_width
     batch_size, channels, orig_height, orig_width = features.shape
-    new_height = int(math.ceil(orig_height / patch_height) * patch_height)
-    new_width = int(math.ceil(orig_width / patch_width) * patch_width)
-    interpolate = new_height != orig_height or new_width != orig_width
-    if interpolate:
+    new_height = _padded(orig_height, patch_height)
+    new_width = _padded(orig_width, patch_width)
+    interpolate = False
+    if new_width != orig_width or new_height != orig_height:
         features = nn.functional.interpolate(
             features, size=(new_height, new_width), mode="bilinear", align_corners=False
         )
+        interpolate = True
     rows, cols = new_height // patch_height, new_width // patch_width
     patches = features.reshape(batch_size, channels, rows, patch_height, cols, patch_width)
     patches = patches.permute(0, 3, 5, 2, 4, 1)

@@ -5,9 +5,10 @@ What makes int8 pay on MobileViT (measured; see docs/quantize.md):
   the quantizer sees folded constants and fused LayerNormalization.
 - QDQ format with uint8 activations and int8 per-channel weights: onnxruntime's CPU provider
   fuses DQ->Conv->Q into QLinearConv only for u8 activations on x86 (s8s8 ran at 0.4x fp32).
-- Softmax, LayerNormalization and the attention core (activation x activation MatMuls and the
-  1/sqrt(d) Div) stay in float: QLinearSoftmax was slower than float Softmax, LayerNormalization
-  has no int8 kernel, and keeping the core in float lets onnxruntime fuse the scale into the MatMul.
+- Softmax, LayerNormalization and the attention core (activation x activation MatMuls, and the
+  1/sqrt(d) Div where the export did not fold it into the query weights: see mobilevit_export)
+  stay in float: QLinearSoftmax was slower than float Softmax, LayerNormalization has no int8
+  kernel.
 """
 
 from __future__ import annotations

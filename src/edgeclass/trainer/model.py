@@ -83,6 +83,8 @@ def build_model(
     net, processor = _load_pretrained(model, labels)
     if image_size is not None:
         _resize_processor(processor, image_size)
+        if hasattr(net.config, "image_size"):
+            net.config.image_size = image_size  # the saved config.json then tells the truth
     return net, processor, {"source": model, "pretrained": True}
 
 
