@@ -206,6 +206,7 @@ def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data
         "--exclude-nodes",
         node,
         "--no-mlflow",
+        "--no-logit-correction",
     )
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout
@@ -219,6 +220,8 @@ def test_cli_keeps_named_nodes_in_float(tmp_path, trained_model_dir, shapes_data
     assert quantized_twin.input[1] not in weights  # in the default run it read a DQ output
     report = json.loads((out / "quantization_report.json").read_text())
     assert {"node": node, "why": "named with --exclude-nodes"} in report["float_nodes"]
+    assert report["quantization"]["logit_correction_offset"] is None  # --no-logit-correction
+    assert report["quantization"]["settings"]["logit_correction"] is False
 
     printed = _cli("report", str(out))
     assert printed.returncode == 0
@@ -344,3 +347,45 @@ def test_gate_recovers_by_moving_the_sensitive_layer_back_to_float(
     assert classifier in [entry["node"] for entry in report["float_nodes"]]
     accuracy = report["accuracy"]
     assert accuracy["fp32"]["accuracy"] - accuracy["int8"]["accuracy"] <= 0.05
+
+
+def test_logit_correction_removes_int8s_mean_shift(tmp_path, fp32_onnx, eval_tensors):
+    import shutil
+
+    from edgeclass.quantize.logit_correction import (
+        apply_correction,
+        mean_logit_offset,
+        read_correction,
+    )
+    from edgeclass.quantize.quantize import (
+        QuantSettings,
+        preprocess_for_quantization,
+        quantize_model,
+    )
+
+    tensors = eval_tensors[0]
+    prepared = preprocess_for_quantization(fp32_onnx, tmp_path / "prepared.onnx")
+    plain = quantize_model(prepared, tmp_path / "a.onnx", tensors, "pixel_values", QuantSettings())
+    fp32, int8 = _logits(fp32_onnx, tensors), _logits(plain, tensors)
+    offset = mean_logit_offset(int8, fp32)
+    assert offset.shape == (len(LABELS),) and abs(offset.sum()) < 1e-5
+    assert np.abs(offset).max() > 1e-4, "int8 shifts the logits of a model this small"
+
+    corrected = shutil.copy(plain, tmp_path / "b.onnx")
+    apply_correction(corrected, offset)
+    after = _logits(corrected, tensors)
+    np.testing.assert_allclose(after, int8 - offset, atol=1e-5)
+    assert np.abs(mean_logit_offset(after, fp32)).max() < 1e-5
+    assert read_correction(corrected) == pytest.approx(offset.tolist(), abs=1e-6)
+    assert read_correction(plain) is None
+    with pytest.raises(ValueError, match="already"):
+        apply_correction(corrected, offset)
+
+
+def test_shipped_model_carries_the_reported_correction(quantized):
+    from edgeclass.quantize.logit_correction import read_correction
+
+    reported = quantized.report["quantization"]["logit_correction_offset"]
+    assert reported is not None and len(reported) == len(LABELS)
+    assert read_correction(quantized.out_dir / "model.onnx") == pytest.approx(reported, abs=1e-6)
+    assert "Logit correction" in (quantized.out_dir / "quantization_report.md").read_text()

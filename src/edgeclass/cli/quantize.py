@@ -100,6 +100,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="7-bit weights; auto turns it on only for x86 CPUs without VNNI (default auto)",
     )
     parser.add_argument(
+        "--no-logit-correction",
+        action="store_true",
+        help="keep int8's mean logit shift (by default it is measured on the calibration "
+        "images and subtracted; see docs/quantize.md)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=2, help="threads for the timing in the report (default 2)"
     )
     parser.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
@@ -134,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         opset=args.opset,
         threads=args.threads,
         reduce_range={"auto": None, "on": True, "off": False}[args.reduce_range],
+        logit_correction=not args.no_logit_correction,
         overwrite=args.overwrite,
         log_mlflow=not args.no_mlflow,
     )

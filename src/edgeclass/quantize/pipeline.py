@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeclass.errors import EdgeclassError, ModelError
+from edgeclass.quantize.logit_correction import read_correction
 from edgeclass.quantize.quantize import CalibrationChoice, QuantSettings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class QuantizeRequest:
     bench_batch: int = 8
     bench_repeats: int = 20
     reduce_range: bool | None = None  # None: decide from this CPU's ISA
+    logit_correction: bool = True
     overwrite: bool = False
     log_mlflow: bool = True
 
@@ -69,6 +71,7 @@ def run_quantize(
     from edgeclass.quantize import quantize as q
     from edgeclass.quantize.evaluate import logits_of, score
     from edgeclass.quantize.gate import run_gate
+    from edgeclass.quantize.logit_correction import apply_correction, mean_logit_offset
     from edgeclass.quantize.sensitivity import layer_sensitivity
     from edgeclass.runtime import Preprocessor
 
@@ -111,19 +114,32 @@ def run_quantize(
 
         cpu = sysinfo.cpu_info()
         base = q.settings_for_cpu(
-            cpu["vnni"], cpu["machine"], mode=request.mode, exclude_nodes=request.exclude_nodes
+            cpu["vnni"],
+            cpu["machine"],
+            mode=request.mode,
+            exclude_nodes=request.exclude_nodes,
+            logit_correction=request.logit_correction,
         )
         if request.reduce_range is not None:
             base = replace(base, reduce_range=request.reduce_range)
+
+        fp32_calib_logits = logits_of(fp32_path, calib_tensors) if base.logit_correction else None
+
+        def quantize_corrected(settings: QuantSettings, out_path: Path, cache: Path) -> Path:
+            path = q.quantize_model(
+                prepared, out_path, calib_tensors, input_name, settings, cache_path=cache
+            )
+            if settings.logit_correction:
+                int8_calib_logits = logits_of(path, calib_tensors)
+                apply_correction(path, mean_logit_offset(int8_calib_logits, fp32_calib_logits))
+            return path
 
         trials: list[dict] = []
         if request.mode == "static" and request.calibration == "auto":
             base = _choose_calibration(
                 base,
-                prepared,
+                quantize_corrected,
                 work,
-                calib_tensors,
-                input_name,
                 eval_tensors,
                 fp32_logits,
                 eval_images.targets,
@@ -137,9 +153,7 @@ def run_quantize(
 
         def quantize_with(extra_float: list[str], out_path: Path) -> Path:
             settings = replace(base, exclude_nodes=(*base.exclude_nodes, *extra_float))
-            return q.quantize_model(
-                prepared, out_path, calib_tensors, input_name, settings, cache_path=cache
-            )
+            return quantize_corrected(settings, out_path, cache)
 
         candidates = [n for n in q.weighted_nodes(prepared) if n not in request.exclude_nodes]
 
@@ -235,10 +249,8 @@ def run_quantize(
 
 def _choose_calibration(
     base: QuantSettings,
-    prepared: Path,
+    quantize: Callable[[QuantSettings, Path, Path], Path],
     work: Path,
-    calib_tensors: np.ndarray,
-    input_name: str,
     eval_tensors: np.ndarray,
     fp32_logits: np.ndarray,
     targets: Sequence[int],
@@ -249,7 +261,6 @@ def _choose_calibration(
     """Quantize with each calibration method and keep the one whose logits stay closest to
     fp32 (mean absolute error; ties: higher agreement). Fidelity, not accuracy: picking the
     most accurate on the eval set would select on the very labels the report then scores."""
-    from edgeclass.quantize import quantize as q
     from edgeclass.quantize.evaluate import logits_of, score
 
     best: tuple[float, float] | None = None
@@ -257,13 +268,10 @@ def _choose_calibration(
     for method in CalibrationChoice:
         progress(f"calibration trial: {method.value}")
         settings = replace(base, calibration=method)
-        path = q.quantize_model(
-            prepared,
-            work / f"trial-{method.value}.onnx",
-            calib_tensors,
-            input_name,
+        path = quantize(
             settings,
-            cache_path=work / f"calibration-{method.value}.json",
+            work / f"trial-{method.value}.onnx",
+            work / f"calibration-{method.value}.json",
         )
         logits = logits_of(path, eval_tensors)
         accuracy = score(logits, targets, labels).accuracy
@@ -341,6 +349,7 @@ def build_report(
         },
         "quantization": {
             "settings": settings.to_dict(),
+            "logit_correction_offset": read_correction(gate.int8_path),
             "calibration_trials": trials,
             "preprocess": "onnxruntime.quantization.shape_inference.quant_pre_process "
             "(skip_symbolic_shape=True)",

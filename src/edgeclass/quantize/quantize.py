@@ -48,6 +48,8 @@ class QuantSettings:
     reduce_range: bool = False
     mode: str = "static"  # "static" (shipped) or "dynamic" (comparison only)
     float_attention_core: bool = True
+    # Subtract int8's mean logit shift, measured on the calibration images (logit_correction.py).
+    logit_correction: bool = True
     exclude_nodes: tuple[str, ...] = ()
     extra_options: dict = field(default_factory=dict)
 
@@ -62,6 +64,7 @@ class QuantSettings:
             "reduce_range": self.reduce_range,
             "float_op_types": sorted(FLOAT_OP_TYPES),
             "float_attention_core": self.float_attention_core,
+            "logit_correction": self.logit_correction,
             "exclude_nodes": list(self.exclude_nodes),
             "extra_options": dict(self.extra_options),
         }

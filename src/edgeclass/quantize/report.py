@@ -127,6 +127,17 @@ def render_markdown(report: dict) -> str:
         "Settings: `" + json.dumps(report["quantization"]["settings"]) + "`",
         "",
     ]
+    offset = report["quantization"].get("logit_correction_offset")
+    if offset:
+        lines += [
+            "Logit correction: int8's mean logit shift on the calibration images, "
+            + ", ".join(
+                f"{label} {value:+.3f}"
+                for label, value in zip(report["model"]["labels"], offset, strict=True)
+            )
+            + ", is subtracted by one Add after the logits.",
+            "",
+        ]
     calibration = report["quantization"].get("calibration_trials") or []
     if calibration:
         lines += [
