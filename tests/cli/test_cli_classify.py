@@ -237,8 +237,9 @@ def test_output_into_missing_folder_fails_before_work(photos, tiny_model_dir, tm
 def test_ctrl_c_leaves_the_output_alone(make_image, tiny_model_dir, tmp_path):
     source = make_image("big.png", size=(900, 700))
     folder = source.parent
-    for i in range(150):
-        os.link(source, folder / f"copy{i:03d}.png")
+    # Enough work (seconds, even on a fast machine) that Ctrl+C lands mid-run on a loaded one.
+    for i in range(1000):
+        os.link(source, folder / f"copy{i:04d}.png")
     target = tmp_path / "results.csv"
     target.write_text("previous run\n")
     env = {k: v for k, v in os.environ.items() if k != "EDGECLASS_MODEL"}
@@ -255,7 +256,7 @@ def test_ctrl_c_leaves_the_output_alone(make_image, tiny_model_dir, tmp_path):
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
     # Wait until results are flowing (the progress line counts them), then press Ctrl+C.
     seen = b""
-    while b"/151" not in seen:
+    while b"/1001" not in seen:
         chunk = proc.stderr.read1(4096)
         assert chunk, "classify ended before it could be interrupted"
         seen += chunk

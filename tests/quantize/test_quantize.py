@@ -389,3 +389,4 @@ def test_shipped_model_carries_the_reported_correction(quantized):
     assert reported is not None and len(reported) == len(LABELS)
     assert read_correction(quantized.out_dir / "model.onnx") == pytest.approx(reported, abs=1e-6)
     assert "Logit correction" in (quantized.out_dir / "quantization_report.md").read_text()
+    assert "mean logit shift" in (quantized.out_dir / "MODEL_CARD.md").read_text()

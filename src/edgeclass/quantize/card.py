@@ -45,7 +45,12 @@ def render_card(model_dir: Path, report: dict) -> str:
             f"{report['quantization']['settings']['calibration']} calibration on "
             f"{report['calibration_set']['images']} images from "
             f"`{report['calibration_set']['path']}`) by edgeclass "
-            f"{report['versions'].get('edgeclass')}.",
+            f"{report['versions'].get('edgeclass')}"
+            + (
+                "; int8's mean logit shift on the calibration images is subtracted at the output."
+                if report["quantization"].get("logit_correction_offset")
+                else "."
+            ),
             "",
             "## Measured, not promised",
             "",
