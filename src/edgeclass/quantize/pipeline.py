@@ -12,7 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from edgeclass.errors import EdgeclassError, ModelError
-from edgeclass.quantize.logit_correction import read_correction
+from edgeclass.quantize.logit_correction import (
+    apply_correction,
+    mean_logit_offset,
+    read_correction,
+)
 from edgeclass.quantize.quantize import CalibrationChoice, QuantSettings
 
 log = logging.getLogger(__name__)
@@ -71,7 +75,6 @@ def run_quantize(
     from edgeclass.quantize import quantize as q
     from edgeclass.quantize.evaluate import logits_of, score
     from edgeclass.quantize.gate import run_gate
-    from edgeclass.quantize.logit_correction import apply_correction, mean_logit_offset
     from edgeclass.quantize.sensitivity import layer_sensitivity
     from edgeclass.runtime import Preprocessor
 
