@@ -68,7 +68,22 @@ def module_path(node_name: str, suffix: str) -> str:
 def load_weights(model: MobileViTForImageClassification, graph) -> dict[str, torch.Tensor]:
     """Copy every weight of the ONNX graph into `model`; returns the folded conv biases by path."""
     values = constant_dequantized(graph)
-    by_name = {node.name: node.output[0] for node in graph.node}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def bias_add(output: str):
+        """The Add after a MatMul, through the Quantize/DequantizeLinear pair when there is one."""
+        for node in consumers.get(output, []):
+            if node.op_type == "Add":
+                return node
+            if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+                found = bias_add(node.output[0])
+                if found is not None:
+                    return found
+        return None
+
     modules = dict(model.named_modules())
     folded_bias: dict[str, torch.Tensor] = {}
     loaded: set[str] = set()
@@ -92,8 +107,9 @@ def load_weights(model: MobileViTForImageClassification, graph) -> dict[str, tor
             path = module_path(node.name, "MatMul")
             linear = modules[path]
             put(linear.weight, values[node.input[1]].T, f"{path}.weight")
-            # The bias Add sits behind a Q/DQ pair; its DequantizeLinear keeps the param's name.
-            put(linear.bias, values[by_name[f"{path}.bias_DequantizeLinear"]], f"{path}.bias")
+            add = bias_add(node.output[0])
+            bias = next(values[i] for i in add.input if i in values)
+            put(linear.bias, bias, f"{path}.bias")
             if path.endswith("attention.attention.query"):
                 head_size = modules[path.removesuffix(".query")].attention_head_size
                 with torch.no_grad():

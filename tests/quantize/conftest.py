@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,17 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory, shapes_data) -> 
     model.save_pretrained(out)
     processor.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def eval_tensors(shapes_data, trained_model_dir):
+    """The eval images through the runtime's preprocessing: (tensors, targets, paths)."""
+    from edgeclass.quantize.data import load_tensors, scan_labelled_folder
+    from edgeclass.runtime import Preprocessor
+
+    preprocessor = Preprocessor.from_file(trained_model_dir / "preprocessor_config.json")
+    tensors, images = load_tensors(scan_labelled_folder(shapes_data["eval"], LABELS), preprocessor)
+    return tensors, np.asarray(images.targets), images.paths
 
 
 @pytest.fixture(scope="session")

@@ -25,17 +25,6 @@ def _logits(path: Path, tensors: np.ndarray) -> np.ndarray:
     return _session(path).run(None, {"pixel_values": tensors})[0]
 
 
-@pytest.fixture(scope="session")
-def eval_tensors(shapes_data, trained_model_dir):
-    """The eval images through the runtime's preprocessing: (tensors, targets, paths)."""
-    from edgeclass.quantize.data import load_tensors, scan_labelled_folder
-    from edgeclass.runtime import Preprocessor
-
-    preprocessor = Preprocessor.from_file(trained_model_dir / "preprocessor_config.json")
-    tensors, images = load_tensors(scan_labelled_folder(shapes_data["eval"], LABELS), preprocessor)
-    return tensors, np.asarray(images.targets), images.paths
-
-
 def test_export_matches_pytorch_with_a_dynamic_batch(fp32_onnx, trained_model_dir, eval_tensors):
     import torch
     from transformers import MobileViTForImageClassification
