@@ -3,37 +3,50 @@
 # train and quantize commands. From the repo root, with `make dev` done:
 #   bash recipes/make_default_model.sh [RUNS_DIR]
 # Stage 1 trains MobileViT xx-small from scratch (no pretrained weights were available), stages
-# 2 and 3 continue from the previous stage's weights (warm restarts, stage 3 at 128px); quantize
-# gates the int8 model against fp32 on the test photos. Every stage and the quantization land in
-# one MLflow store under RUNS_DIR.
-# About 160 minutes on a 2-core CPU; on a GPU raise the time budgets and resolution instead.
+# 2 to 4 continue from the previous stage's weights (warm restarts, stage 3 at 128px, stage 4 at
+# 160px); quantize gates the int8 model against fp32 on the test photos. Every stage and the
+# quantization land in one MLflow store under RUNS_DIR. The final fp32 weights are copied to
+# recipes/default-model-fp32/, so a later stage can start from them:
+#   START=recipes/default-model-fp32 STAGES="5" bash recipes/make_default_model.sh
+# (after writing recipes/default-model-stage5.yaml; STAGES="" only re-quantizes START).
+# About 4 hours on a 2-core CPU; on a GPU raise the time budgets and resolution instead.
 set -euo pipefail
 RUNS=${1:-runs}
 DATA=../shared/data/catsdogs
 BIN=.venv/bin
 DEFAULT=src/edgeclass/resources/models/default
 TRACKING="sqlite:///$(realpath -m "$RUNS")/mlflow.db"
-FINAL="$RUNS/catsdogs-default-stage3"
+STAGES=${STAGES:-2 3 4}
 mkdir -p "$RUNS"
 
-"$BIN/edgeclass" train --config recipes/default-model.yaml --data "$DATA" \
-    --output "$RUNS/catsdogs-default" --tracking-uri "$TRACKING"
-previous="$RUNS/catsdogs-default"
-for stage in 2 3; do
+if [ -n "${START:-}" ]; then
+    previous_model="$START"
+else
+    "$BIN/edgeclass" train --config recipes/default-model.yaml --data "$DATA" \
+        --output "$RUNS/catsdogs-default" --tracking-uri "$TRACKING"
+    previous_model="$RUNS/catsdogs-default/model"
+fi
+for stage in $STAGES; do
     "$BIN/edgeclass" train --config "recipes/default-model-stage$stage.yaml" --data "$DATA" \
-        --model "$previous/model" --output "$RUNS/catsdogs-default-stage$stage" \
+        --model "$previous_model" --output "$RUNS/catsdogs-default-stage$stage" \
         --tracking-uri "$TRACKING"
-    previous="$RUNS/catsdogs-default-stage$stage"
+    previous_model="$RUNS/catsdogs-default-stage$stage/model"
 done
-"$BIN/edgeclass" quantize "$FINAL/model" \
-    --calib "$DATA/train" --eval "$DATA/test" --out "$FINAL/quantized" \
+QUANTIZED="$RUNS/default-model-quantized"
+"$BIN/edgeclass" quantize "$previous_model" \
+    --calib "$DATA/train" --eval "$DATA/test" --out "$QUANTIZED" \
     --max-drop 0.5 --overwrite
-"$BIN/python" recipes/measure_out_of_domain.py "$FINAL/quantized" > "$FINAL/out_of_domain.json"
+"$BIN/python" recipes/measure_out_of_domain.py "$QUANTIZED" > "$RUNS/out_of_domain.json"
 
 # The runtime folder: the model, its config, the report. MODEL_CARD.md is edited by hand from
 # the report, training_summary.json and out_of_domain.json (the test checks it quotes the report).
 for name in model.onnx config.json preprocessor_config.json quantization_report.json \
     quantization_report.md; do
-    cp "$FINAL/quantized/$name" "$DEFAULT/$name"
+    cp "$QUANTIZED/$name" "$DEFAULT/$name"
 done
-echo "now update $DEFAULT/MODEL_CARD.md with the numbers in $FINAL/"
+mkdir -p recipes/default-model-fp32
+for name in config.json model.safetensors preprocessor_config.json training_summary.json; do
+    [ "$previous_model" -ef recipes/default-model-fp32 ] || \
+        cp "$previous_model/$name" "recipes/default-model-fp32/$name"
+done
+echo "now update $DEFAULT/MODEL_CARD.md with the numbers in $QUANTIZED/ and $RUNS/"
