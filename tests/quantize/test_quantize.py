@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,11 @@ def test_cli_gate_failure_exits_5_and_writes_nothing(tmp_path, trained_model_dir
     assert done.returncode == 5, done.stderr
     assert "accuracy gate failed" in done.stderr and "2 sensitive layer(s)" in done.stderr
     assert "ranking layers by sensitivity" in done.stderr
+    # Every attempt's drop is in the message (0, 1 and 2 layers in float), not only the last.
+    tried = re.search(
+        r"drop by layers in float: 0: -?[\d.]+, 1: -?[\d.]+, 2: -?[\d.]+\)", done.stderr
+    )
+    assert tried, done.stderr
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".int8")]  # no temp left
 

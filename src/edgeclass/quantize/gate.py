@@ -91,11 +91,13 @@ def run_gate(
             result.sensitivity = ranking
             result.attempts = attempts
             return result
+    tried = ", ".join(f"{len(a['float_nodes'])}: {a['drop_points']:.2f}" for a in attempts)
     raise GateFailed(
         f"int8 accuracy drop {result.drop_points:.2f} points exceeds --max-drop {max_drop} "
         f"even with {len(result.float_nodes)} sensitive layer(s) kept in float "
-        f"(fp32 {fp32_scores.accuracy:.2%}, int8 {result.int8_scores.accuracy:.2%}); "
-        "raise --max-drop, allow more float layers with --max-float-nodes, or calibrate on "
-        "more representative images",
+        f"(fp32 {fp32_scores.accuracy:.2%}, int8 {result.int8_scores.accuracy:.2%}; "
+        f"drop by layers in float: {tried}); raise --max-drop, allow more float layers with "
+        "--max-float-nodes, try another --calibration-method, or calibrate on more "
+        "representative images",
         attempts,
     )
