@@ -3,20 +3,21 @@
 # train and quantize commands. From the repo root, with `make dev` done:
 #   bash recipes/make_default_model.sh [RUNS_DIR]
 # Stage 1 trains MobileViT xx-small from scratch (no pretrained weights were available), stages
-# 2 to 4 continue from the previous stage's weights (warm restarts, stage 3 at 128px, stage 4 at
-# 160px); quantize gates the int8 model against fp32 on the test photos. Every stage and the
-# quantization land in one MLflow store under RUNS_DIR. The final fp32 weights are copied to
-# recipes/default-model-fp32/, so a later stage can start from them:
+# 2 and 3 continue from the previous stage's weights (warm restarts, stage 3 at 128px); quantize
+# gates the int8 model against fp32 on the test photos. Every stage and the quantization land in
+# one MLflow store under RUNS_DIR. About 160 minutes on a 2-core CPU; on a GPU raise the time
+# budgets and resolution instead. That is the shipped model.
+# Stage 4 (160px) exists too, its fp32 weights in recipes/default-model-fp32/, but its int8
+# fails the gate for now (docs/quantize.md). To continue from those weights:
 #   START=recipes/default-model-fp32 STAGES="5" bash recipes/make_default_model.sh
 # (after writing recipes/default-model-stage5.yaml; STAGES="" only re-quantizes START).
-# About 4 hours on a 2-core CPU; on a GPU raise the time budgets and resolution instead.
 set -euo pipefail
 RUNS=${1:-runs}
 DATA=../shared/data/catsdogs
 BIN=.venv/bin
 DEFAULT=src/edgeclass/resources/models/default
 TRACKING="sqlite:///$(realpath -m "$RUNS")/mlflow.db"
-STAGES=${STAGES:-2 3 4}
+STAGES=${STAGES-2 3}
 mkdir -p "$RUNS"
 
 if [ -n "${START:-}" ]; then
@@ -44,9 +45,5 @@ for name in model.onnx config.json preprocessor_config.json quantization_report.
     quantization_report.md; do
     cp "$QUANTIZED/$name" "$DEFAULT/$name"
 done
-mkdir -p recipes/default-model-fp32
-for name in config.json model.safetensors preprocessor_config.json training_summary.json; do
-    [ "$previous_model" -ef recipes/default-model-fp32 ] || \
-        cp "$previous_model/$name" "recipes/default-model-fp32/$name"
-done
 echo "now update $DEFAULT/MODEL_CARD.md with the numbers in $QUANTIZED/ and $RUNS/"
+echo "and keep the fp32 weights: copy $previous_model/ to recipes/default-model-fp32/"
