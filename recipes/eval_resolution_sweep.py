@@ -26,16 +26,16 @@ from edgeclass.trainer.data import load_data
 from edgeclass.trainer.model import mobilevit_processor
 
 
-def accuracy_at(model, samples, size: int, batch: int = 64) -> float:
+def accuracy_at(model, images, targets, size: int, batch: int = 64) -> float:
     preprocessor = Preprocessor.from_config(mobilevit_processor(size).to_dict())
     correct = 0
-    for start in range(0, len(samples), batch):
-        chunk = samples[start : start + batch]
-        pixels = torch.from_numpy(np.stack([preprocessor(s.open()) for s in chunk]))
+    for start in range(0, len(images), batch):
+        chunk = images[start : start + batch]
+        pixels = torch.from_numpy(np.stack([preprocessor(image) for image in chunk]))
         with torch.no_grad():
             predicted = model(pixel_values=pixels).logits.argmax(-1)
-        correct += int((predicted == torch.tensor([s.label for s in chunk])).sum())
-    return correct / len(samples)
+        correct += int((predicted == torch.tensor(targets[start : start + batch])).sum())
+    return correct / len(images)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     model = MobileViTForImageClassification.from_pretrained(args.model).eval()
     val = load_data(args.data, seed=args.seed).val
-    results = {str(size): accuracy_at(model, val, size) for size in args.sizes}
+    images = [sample.open() for sample in val]  # decoded once, preprocessed once per size
+    targets = [sample.label for sample in val]
+    results = {str(size): accuracy_at(model, images, targets, size) for size in args.sizes}
     best = max(results, key=lambda size: (results[size], -int(size)))
     json.dump(
         {"model": str(args.model), "val_images": len(val), "accuracy": results, "best": best},

@@ -37,7 +37,9 @@ import torch
 from onnx import numpy_helper
 from transformers import MobileViTConfig, MobileViTForImageClassification, MobileViTImageProcessor
 
-from edgeclass.runtime import Classifier, ModelFolder, Preprocessor, find_images, load_image
+from edgeclass.quantize.data import load_tensors, scan_labelled_folder
+from edgeclass.quantize.evaluate import logits_of
+from edgeclass.runtime import ModelFolder, Preprocessor, find_images, load_image
 
 
 def constant_dequantized(graph) -> dict[str, np.ndarray]:
@@ -208,22 +210,23 @@ def main(argv: list[str] | None = None) -> int:
     report["stats_images"] = args.stats_images
 
     if args.check:
-        classifier = Classifier(args.onnx_folder)
-        paths = find_images([args.check], recursive=True)
-        torch_top, onnx_top, truth = [], [], []
-        for start in range(0, len(paths), 64):
-            chunk = paths[start : start + 64]
-            batch = torch.from_numpy(np.stack([preprocessor(load_image(p)) for p in chunk]))
-            with torch.no_grad():
-                torch_top += model(pixel_values=batch).logits.argmax(-1).tolist()
-            onnx_top += [r.top_k[0][0] for r in classifier.classify_paths(chunk)]
-            truth += [p.parent.name for p in chunk]
-        names = np.array([folder.labels[i] for i in torch_top])
-        onnx_top, truth = np.array(onnx_top), np.array(truth)
-        report["check_images"] = len(paths)
-        report["recovered_accuracy"] = float(np.mean(names == truth))
+        # Each photo decoded once; the ONNX model runs on the very same tensors.
+        images = scan_labelled_folder(args.check, folder.labels)
+        check_tensors, images = load_tensors(images, preprocessor)
+        with torch.no_grad():
+            restored = torch.cat(
+                [
+                    model(pixel_values=torch.from_numpy(check_tensors[i : i + 64])).logits
+                    for i in range(0, len(check_tensors), 64)
+                ]
+            )
+        restored_top = restored.argmax(-1).numpy()
+        onnx_top = logits_of(folder.onnx_path, check_tensors).argmax(-1)
+        truth = np.asarray(images.targets)
+        report["check_images"] = len(images)
+        report["recovered_accuracy"] = float(np.mean(restored_top == truth))
         report["onnx_accuracy"] = float(np.mean(onnx_top == truth))
-        report["agreement"] = float(np.mean(names == onnx_top))
+        report["agreement"] = float(np.mean(restored_top == onnx_top))
     (args.out / "recovered_from_onnx.json").write_text(json.dumps(report, indent=2) + "\n")
     json.dump(report, sys.stdout, indent=2)
     print()
