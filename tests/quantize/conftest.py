@@ -118,6 +118,7 @@ def quantized(tmp_path_factory, trained_model_dir, shapes_data, mlflow_run):
         eval_dir=shapes_data["eval"],
         out_dir=tmp_path_factory.mktemp("quantized") / "int8",
         max_drop=100.0,
+        min_agreement=0.0,  # the first, all-int8 attempt: the tests below check int8 itself
         calib_size=60,
         bench_repeats=6,
     )

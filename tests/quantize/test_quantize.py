@@ -180,6 +180,8 @@ def _quantize_cli(model_dir, data, out, *extra: str) -> subprocess.CompletedProc
         "60",
         "--calibration-method",
         "minmax",
+        "--min-agreement",  # the drop alone, unless a test asks for agreement (later flags win)
+        "0",
         *extra,
     )
 
@@ -224,11 +226,13 @@ def test_cli_gate_failure_exits_5_and_writes_nothing(tmp_path, trained_model_dir
         trained_model_dir, shapes_data, out, "--max-drop", "-50", "--max-float-nodes", "2"
     )
     assert done.returncode == 5, done.stderr
-    assert "accuracy gate failed" in done.stderr and "2 sensitive layer(s)" in done.stderr
-    assert "ranking layers by sensitivity" in done.stderr
-    # Every attempt's drop is in the message (0, 1 and 2 layers in float), not only the last.
+    assert "accuracy gate failed" in done.stderr and "up to 2 layer(s)" in done.stderr
+    assert "trying parts of the network in float" in done.stderr
+    # Every attempt's drop is in the message, not only the last one's.
     tried = re.search(
-        r"drop by layers in float: 0: -?[\d.]+, 1: -?[\d.]+, 2: -?[\d.]+\)", done.stderr
+        r"drop by attempt: all int8: -?[\d.]+, sensitive 1: -?[\d.]+, front 1: -?[\d.]+, "
+        r"sensitive 2: -?[\d.]+, front 2: -?[\d.]+\)",
+        done.stderr,
     )
     assert tried, done.stderr
     assert not out.exists()

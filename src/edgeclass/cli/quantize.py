@@ -12,9 +12,12 @@ it to int8 (static, calibrated on your images), check it against held-out images
 complete runtime model folder: model.onnx (int8), config.json, preprocessor_config.json,
 quantization_report.json/.md and MODEL_CARD.md. The folder is written atomically.
 
-Accuracy gate: if int8 loses more than --max-drop percentage points on --eval, the layers that
-lose the most signal in int8 are kept in float (1, 2, 4, ... up to --max-float-nodes) until it
-passes; otherwise nothing is written and the exit code is 5.
+Accuracy gate: if int8 loses more than --max-drop percentage points on --eval, or agrees with
+fp32 on fewer than --min-agreement of those images, parts of the network are kept in float (the
+layers that add the most noise, or the front of the network; 1, 2, 4, ... layers up to
+--max-float-nodes) until both hold. A model within --max-drop is written even when the
+agreement target is not reached (the most faithful attempt); one that loses more is not: nothing
+is written and the exit code is 5.
 
 Data folders (--calib, --eval) hold one sub-folder per class, named like the model's labels.
 """
@@ -89,9 +92,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-float-nodes",
         type=int,
-        default=8,
+        default=16,
         metavar="N",
-        help="most layers the gate may move back to float (default 8)",
+        help="most layers with weights the gate may keep in float, with their activations "
+        "(default 16)",
+    )
+    parser.add_argument(
+        "--min-agreement",
+        type=_rate,
+        default=0.98,
+        metavar="RATE",
+        help="top-1 agreement with fp32 on --eval that the gate searches for, 0..1 (default "
+        "0.98; 0: stop at the first attempt within --max-drop)",
     )
     parser.add_argument(
         "--reduce-range",
@@ -118,6 +130,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     from edgeclass.cli import exit_codes
     from edgeclass.quantize.gate import GateFailed
@@ -136,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         exclude_nodes=tuple(args.exclude_nodes),
         max_float_nodes=args.max_float_nodes,
+        min_agreement=args.min_agreement,
         calib_size=args.calib_size,
         opset=args.opset,
         threads=args.threads,

@@ -37,7 +37,8 @@ class QuantizeRequest:
     calibration: str = "auto"  # a CalibrationChoice value, or "auto" (measure all three)
     mode: str = "static"
     exclude_nodes: tuple[str, ...] = ()
-    max_float_nodes: int = 8
+    max_float_nodes: int = 16  # most layers with weights the gate may keep in float
+    min_agreement: float = 0.98  # top-1 agreement with fp32 the gate searches for
     calib_size: int = 300
     opset: int = 18
     threads: int = 2
@@ -160,23 +161,29 @@ def run_quantize(
 
         candidates = [n for n in q.weighted_nodes(prepared) if n not in request.exclude_nodes]
 
-        def rank(int8_path: Path) -> list[tuple[str, float]]:
-            progress("int8 lost too much: ranking layers by sensitivity")
-            return layer_sensitivity(
+        def propose(int8_path: Path):
+            progress("int8 is not close enough to fp32: trying parts of the network in float")
+            ranking = layer_sensitivity(
                 prepared, int8_path, eval_tensors[:SENSITIVITY_IMAGES], candidates
             )
+            choices = _float_choices(
+                prepared, candidates, ranking, request.max_float_nodes, request.exclude_nodes
+            )
+            return choices, ranking
 
         progress(f"quantizing ({base.mode}, {base.calibration.value} calibration) and gating")
         gate = run_gate(
             quantize=quantize_with,
-            rank_layers=rank,
+            propose=propose,
             eval_tensors=eval_tensors,
             targets=eval_images.targets,
             labels=labels,
+            fp32_logits=fp32_logits,
             fp32_scores=fp32_scores,
             max_drop=request.max_drop,
-            max_float_nodes=request.max_float_nodes,
+            min_agreement=request.min_agreement,
             workdir=work,
+            progress=progress,
         )
 
         final = work / "final"
@@ -200,15 +207,7 @@ def run_quantize(
         float_nodes = [
             {"node": name, "why": "named with --exclude-nodes"} for name in request.exclude_nodes
         ]
-        sensitivity = dict(gate.sensitivity)
-        float_nodes += [
-            {
-                "node": name,
-                "why": f"accuracy gate: in int8 it adds noise at {sensitivity[name]:.1%} of "
-                "the signal's power",
-            }
-            for name in gate.float_nodes
-        ]
+        float_nodes += [{"node": name, "why": why} for name, why in gate.choice.why.items()]
         result = build_report(
             request=request,
             config=config,
@@ -248,6 +247,44 @@ def run_quantize(
             # The folder is written and valid; a tracking server that is gone must not undo it.
             progress(f"warning: could not log to MLflow ({target[1]}): {error}")
     return QuantizeOutcome(out_dir, result)
+
+
+def _float_choices(
+    prepared: Path,
+    candidates: Sequence[str],
+    ranking: Sequence[tuple[str, float]],
+    max_layers: int,
+    already_float: Sequence[str],
+) -> list:
+    """The float sets the gate tries after all-int8, in order: for k = 1, 2, 4, ...: the k most
+    sensitive layers (each with its bias and activation), then the front of the network up to
+    its k-th layer with weights. Sets equal to one tried before are skipped."""
+    from edgeclass.quantize import quantize as q
+    from edgeclass.quantize.gate import FloatChoice, exclusion_steps
+
+    regions = q.float_regions(prepared, candidates)
+    noise = dict(ranking)
+    choices, seen = [], set()
+
+    def add(choice: FloatChoice) -> None:
+        key = frozenset(choice.why)
+        if key and key not in seen:
+            seen.add(key)
+            choices.append(choice)
+
+    for k in exclusion_steps(min(max_layers, len(candidates))):
+        why: dict[str, str] = {}
+        for layer, _ in ranking[:k]:
+            why[layer] = (
+                f"accuracy gate: in int8 it adds noise at {noise[layer]:.1%} of the signal's power"
+            )
+            for node in (n for n in regions[layer][1:] if n not in already_float):
+                why.setdefault(node, f"accuracy gate: bias or activation of {layer}")
+        add(FloatChoice(f"sensitive {k}", k, why))
+        front = f"accuracy gate: front of the network, from the input to weighted layer {k}"
+        nodes = q.front_nodes(prepared, candidates, k)
+        add(FloatChoice(f"front {k}", k, {n: front for n in nodes if n not in already_float}))
+    return choices
 
 
 def _choose_calibration(
@@ -360,6 +397,8 @@ def build_report(
         "gate": {
             "max_drop_points": request.max_drop,
             "verdict": "passed",
+            "min_agreement": request.min_agreement,
+            "kept": gate.choice.label,
             "attempts": gate.attempts,
             "sensitivity_noise_added": [[name, nsr] for name, nsr in gate.sensitivity],
         },

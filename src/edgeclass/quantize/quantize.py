@@ -120,6 +120,49 @@ def weighted_nodes(onnx_path: Path) -> list[str]:
     ]
 
 
+# What follows a layer and belongs with it in float: its bias Add (MatMul layers) and its
+# activation (SiLU is Sigmoid + Mul). Keeping only the weighted node in float would leave its
+# output quantized, since the quantizer quantizes the inputs of every int8 node.
+_LAYER_TAIL_OP_TYPES = frozenset({"Add", "Mul", "Sigmoid", "Relu", "Clip", "HardSigmoid", "Tanh"})
+
+
+def float_regions(onnx_path: Path, names: Sequence[str]) -> dict[str, list[str]]:
+    """For each weighted node: itself plus the bias Add / activation nodes that read only its
+    result (and constants). A residual Add, which reads another branch, is not
+    part of it."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    constants |= {n.output[0] for n in graph.node if n.op_type == "Constant"}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    by_name = {node.name: node for node in graph.node}
+    regions = {}
+    for name in names:
+        region, produced, frontier = [name], set(by_name[name].output), list(by_name[name].output)
+        while frontier:
+            for node in consumers.get(frontier.pop(), []):
+                own = all(i in produced or i in constants for i in node.input)
+                if node.op_type in _LAYER_TAIL_OP_TYPES and own and node.name not in region:
+                    region.append(node.name)
+                    produced.update(node.output)
+                    frontier.extend(node.output)
+        regions[name] = region
+    return regions
+
+
+def front_nodes(onnx_path: Path, weighted: Sequence[str], count: int) -> list[str]:
+    """Every node from the graph's start to the end of the `count`-th weighted layer's region:
+    the front of the network, with what lies between its layers (residual Adds included)."""
+    order = [node.name for node in graph_nodes(onnx_path)]
+    last = weighted[count - 1]
+    end = max(order.index(name) for name in float_regions(onnx_path, [last])[last])
+    return order[: end + 1]
+
+
 def check_node_names(onnx_path: Path, names: Iterable[str]) -> None:
     known = {node.name for node in graph_nodes(onnx_path)}
     unknown = [name for name in names if name not in known]

@@ -152,9 +152,28 @@ def render_markdown(report: dict) -> str:
                 f"{trial['mean_abs_logit_error']:.4f} | {_pct(trial['agreement'])} |"
             )
         lines.append("")
+    gate = report["gate"]
+    if len(gate["attempts"]) > 1:
+        lines += [
+            f"Gate attempts (target: drop <= {gate['max_drop_points']} points, agreement >= "
+            f"{_pct(gate.get('min_agreement'))}; kept: {gate.get('kept', 'the last')}):",
+            "",
+            "| attempt | layers with weights in float | int8 accuracy | drop | agreement |",
+            "|---|---|---|---|---|",
+        ]
+        for attempt in gate["attempts"]:
+            lines.append(
+                f"| {attempt.get('label', '')} | {attempt.get('float_layers', '')} | "
+                f"{_pct(attempt['int8_accuracy'])} | {attempt['drop_points']:.2f} | "
+                f"{_pct(attempt.get('agreement'))} |"
+            )
+        lines.append("")
     lines += ["## Layers kept in float", ""]
+    by_reason: dict[str, list[str]] = {}
     for item in report["float_nodes"]:
-        lines.append(f"- `{item['node']}`: {item['why']}")
+        by_reason.setdefault(item["why"], []).append(item["node"])
+    for why, nodes in by_reason.items():
+        lines.append(f"- {why}: " + ", ".join(f"`{node}`" for node in nodes))
     if not report["float_nodes"]:
         lines.append("None beyond the defaults (Softmax, LayerNormalization, attention core).")
     lines += ["", "## Versions", ""]
