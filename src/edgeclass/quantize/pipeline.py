@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeclass.errors import EdgeclassError, ModelError
+from edgeclass.quantize.gate import FloatChoice
 from edgeclass.quantize.logit_correction import (
     apply_correction,
     mean_logit_offset,
@@ -255,12 +256,12 @@ def _float_choices(
     ranking: Sequence[tuple[str, float]],
     max_layers: int,
     already_float: Sequence[str],
-) -> list:
+) -> list[FloatChoice]:
     """The float sets the gate tries after all-int8, in order: for k = 1, 2, 4, ...: the k most
     sensitive layers (each with its bias and activation), then the front of the network up to
     its k-th layer with weights. Sets equal to one tried before are skipped."""
     from edgeclass.quantize import quantize as q
-    from edgeclass.quantize.gate import FloatChoice, exclusion_steps
+    from edgeclass.quantize.gate import exclusion_steps
 
     regions = q.float_regions(prepared, candidates)
     noise = dict(ranking)
