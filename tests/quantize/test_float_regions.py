@@ -7,6 +7,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from model_edits import edited_copy
 from test_quantize import _quantize_cli
 
 EXPAND = "/mobilevit/encoder/layer.0/layer.0/expand_1x1"
@@ -92,21 +93,17 @@ def fragile_front_model(tmp_path_factory, trained_model_dir) -> Path:
     repairs that: the residual Add and the convolutions reading the pinned tensors must be float
     too, which only the front of the network holds.
     """
-    import torch
-    from transformers import AutoImageProcessor, MobileViTForImageClassification
 
-    model = MobileViTForImageClassification.from_pretrained(trained_model_dir).eval()
-    encoder = model.mobilevit.encoder
-    with torch.no_grad():
+    def pin_stem_channel(model) -> None:
+        encoder = model.mobilevit.encoder
         model.mobilevit.conv_stem.normalization.weight[0] = 0.0
         model.mobilevit.conv_stem.normalization.bias[0] = 2000.0
         encoder.layer[0].layer[0].expand_1x1.convolution.weight[:, 0] = 0.0
         # The residual carries the pinned channel into the next block (no residual there).
         encoder.layer[1].layer[0].expand_1x1.convolution.weight[:, 0] = 0.0
+
     out = tmp_path_factory.mktemp("fragile-front") / "model"
-    model.save_pretrained(out)
-    AutoImageProcessor.from_pretrained(trained_model_dir).save_pretrained(out)
-    return out
+    return edited_copy(trained_model_dir, out, pin_stem_channel)
 
 
 def test_gate_repairs_a_broken_front_and_reports_every_attempt(

@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from model_edits import edited_copy
 from quant_shapes import LABELS
 
 from edgeclass.errors import DataError, ModelError
@@ -295,20 +296,15 @@ def fragile_classifier_model(tmp_path_factory, trained_model_dir) -> Path:
     classifier gets a weight of 1000 on it: fp32 logits move by 4e-5, but each int8 row's scale
     becomes 1000/127, so every real weight rounds to zero and int8 predicts one class.
     """
-    import torch
-    from transformers import AutoImageProcessor, MobileViTForImageClassification
 
-    model = MobileViTForImageClassification.from_pretrained(trained_model_dir).eval()
-    feature = 0
-    with torch.no_grad():
+    def pin_feature(model, feature: int = 0) -> None:
         norm = model.mobilevit.conv_1x1_exp.normalization
         norm.weight[feature] = 0.0
         norm.bias[feature] = -20.0
         model.classifier.weight[:, feature] = 1000.0
+
     out = tmp_path_factory.mktemp("fragile") / "model"
-    model.save_pretrained(out)
-    AutoImageProcessor.from_pretrained(trained_model_dir).save_pretrained(out)
-    return out
+    return edited_copy(trained_model_dir, out, pin_feature)
 
 
 def test_gate_recovers_by_moving_the_sensitive_layer_back_to_float(

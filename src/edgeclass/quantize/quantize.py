@@ -128,8 +128,7 @@ _LAYER_TAIL_OP_TYPES = frozenset({"Add", "Mul", "Sigmoid", "Relu", "Clip", "Hard
 
 def float_regions(onnx_path: Path, names: Sequence[str]) -> dict[str, list[str]]:
     """For each weighted node: itself plus the bias Add / activation nodes that read only its
-    result (and constants). A residual Add, which reads another branch, is not
-    part of it."""
+    result (and constants). A residual Add, which reads another branch, is not part of it."""
     import onnx
 
     graph = onnx.load(str(onnx_path), load_external_data=False).graph
