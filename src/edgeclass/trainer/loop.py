@@ -117,9 +117,17 @@ def build_optimizer(model, config: TrainConfig):
 
 
 def training_arguments(config: TrainConfig, hardware: Hardware, checkpoints: Path):
+    import dataclasses
+
     from transformers import TrainingArguments
 
     metric = config.metric
+    # transformers 5 folded warmup_ratio into warmup_steps (a float below 1 is a ratio) and
+    # always saves safetensors (no save_safetensors flag); 4.x needs both spelled out.
+    if "warmup_ratio" in {field.name for field in dataclasses.fields(TrainingArguments)}:
+        version_specific = {"warmup_ratio": config.warmup_ratio, "save_safetensors": True}
+    else:
+        version_specific = {"warmup_steps": config.warmup_ratio}
     return TrainingArguments(
         output_dir=str(checkpoints),
         num_train_epochs=config.epochs,
@@ -128,7 +136,7 @@ def training_arguments(config: TrainConfig, hardware: Hardware, checkpoints: Pat
         learning_rate=config.learning_rate,
         weight_decay=config.weight_decay,
         lr_scheduler_type=config.scheduler,
-        warmup_ratio=config.warmup_ratio,
+        **version_specific,
         max_grad_norm=1.0,
         eval_strategy="epoch",
         save_strategy="epoch",
@@ -149,7 +157,6 @@ def training_arguments(config: TrainConfig, hardware: Hardware, checkpoints: Pat
         remove_unused_columns=False,
         label_names=["labels"],
         report_to="none",
-        save_safetensors=True,
         disable_tqdm=False,
     )
 

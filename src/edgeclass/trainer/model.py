@@ -50,6 +50,7 @@ def mobilevit_processor(image_size: int):
     return MobileViTImageProcessor(
         size={"shortest_edge": round(image_size * RESIZE_RATIO)},
         crop_size={"height": image_size, "width": image_size},
+        resample=2,  # bilinear: transformers 4's default, which 5 changed to bicubic
     )
 
 

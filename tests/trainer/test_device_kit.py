@@ -1,0 +1,98 @@
+"""recipes/device/: pack photos for the lent GPU machine, train there, log the run back here.
+
+The GPU itself is not here: the device script runs on this CPU with a tiny model, through the
+same files and steps (packed WebP photos in, a split tar in $OUT, MLflow logging here).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from trainer_data import make_folder
+
+REPO = Path(__file__).resolve().parents[2]
+DEVICE = REPO / "recipes" / "device"
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, DEVICE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("device")
+    photos = make_folder(root / "photos", per_class=10)
+    packed = root / "packed"
+    assert _script("pack_photos").main([str(photos), str(packed / "train"), "--edge", "40"]) == 0
+    return packed
+
+
+def test_packing_keeps_every_photo_and_label_as_square_webp(packed, capsys):
+    sources = sorted(
+        p.relative_to(packed.parent / "photos") for p in (packed.parent / "photos").rglob("*.*")
+    )
+    out = sorted((packed / "train").rglob("*"))
+    photos = [p for p in out if p.is_file()]
+    assert len(photos) == len(sources) == 30
+    assert {p.parent.name for p in photos} == {s.parts[0] for s in sources}
+    assert {p.stem for p in photos} == {s.stem for s in sources}
+    for photo in photos[:5]:
+        with Image.open(photo) as image:
+            assert image.format == "WEBP" and image.size == (40, 40)
+    assert not list((packed / "train").rglob("*.part"))
+    # a second run adds nothing and rewrites nothing
+    before = {p: p.stat().st_mtime_ns for p in photos}
+    _script("pack_photos").main([str(packed.parent / "photos"), str(packed / "train")])
+    assert {p: p.stat().st_mtime_ns for p in photos} == before
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["photos"] == 30
+
+
+def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "DATA": str(packed)}
+    env["RUN"] = str(tmp_path / "device-run")
+    tiny = ["--from-scratch", "xx-small", "--image-size", "32", "--train-image-size", "32"]
+    tiny += ["--epochs", "2", "--batch-size", "8", "--workers", "0", "--max-minutes", "5"]
+    done = subprocess.run(
+        ["bash", str(DEVICE / "train_on_device.sh"), *tiny],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["run.tar.part-aa", "train.log"]
+    assert "epoch 2/2" in (out / "train.log").read_text()
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    dest = tmp_path / "logged"
+    log = _script("log_device_run")
+    assert log.main([str(out), str(dest), "--tracking-uri", store, "--run-name", "gpu"]) == 0
+    summary = json.loads((dest / "model" / "training_summary.json").read_text())
+    run_id = summary["mlflow"]["run_id"]
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(store)
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "gpu"
+    assert run.data.params["from_scratch"] == "xx-small"
+    assert run.data.params["train_images"] == str(summary["data"]["train"])
+    assert [m.step for m in client.get_metric_history(run_id, "val_loss")] == [1, 2]
+    assert run.data.metrics["val_accuracy"] == pytest.approx(summary["val_metrics"]["accuracy"])
+    assert {a.path for a in client.list_artifacts(run_id)} >= {"model", "plots", "config"}
+    # a second unpack into the same place is refused: nothing is overwritten
+    with pytest.raises(SystemExit):
+        log.main([str(out), str(dest), "--tracking-uri", store])
