@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,10 @@ def test_output_file_is_written_atomically(photos, tiny_model_dir, tmp_path):
     assert proc.stdout == ""
     assert parse("csv", target.read_text())[0]["path"] == str(photos / "a.jpg")
     assert [p.name for p in target.parent.iterdir()] == ["results.csv"]  # no temp file left
+    # the temp file was owner-only (mkstemp); the results file has a new file's mode
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
 
 
 def test_failed_run_leaves_an_existing_output_alone(photos, tmp_path):

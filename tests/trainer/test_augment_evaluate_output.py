@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 
 import numpy as np
 import pytest
@@ -123,3 +125,15 @@ def test_model_folder_is_replaced_whole_or_not_at_all(tmp_path, tiny_config):
     write_model_folder(target, model, processor, {"version": 2})
     assert json.loads((target / "training_summary.json").read_text()) == {"version": 2}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_model_folder_gets_the_modes_of_newly_made_files(tmp_path, tiny_config):
+    # The folder is built with mkdtemp/mkstemp (owner-only); renamed into place it must not
+    # stay that way, or other users and tools cannot read a model someone shared.
+    old_umask = os.umask(0o022)
+    os.umask(old_umask)
+    model, processor = _tiny_model(tiny_config)
+    target = write_model_folder(tmp_path / "model", model, processor, {"version": 1})
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~old_umask
+    for path in target.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~old_umask, path.name

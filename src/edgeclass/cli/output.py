@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from edgeclass.file_modes import as_new_file
 from edgeclass.runtime.results import ClassificationResult
 
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -145,6 +146,7 @@ def atomic_output(path: str | Path | None) -> Iterator[TextIO]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
+        as_new_file(temp_name)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from edgeclass.file_modes import as_new_file
+
 log = logging.getLogger(__name__)
 
 REPORT_JSON = "quantization_report.json"
@@ -20,7 +22,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the rest of the folder is 0644
+        as_new_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edgeclass.file_modes import as_new_file, as_new_tree
+
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temp file in the same folder, then rename over `path`."""
@@ -18,6 +20,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=False)
             handle.write("\n")
+        as_new_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -50,6 +53,7 @@ def write_model_folder(target: Path, model, processor, summary: dict[str, Any]) 
         model.save_pretrained(tmp, safe_serialization=True)
         processor.save_pretrained(tmp)
         write_json_atomic(tmp / "training_summary.json", summary)
+        as_new_tree(tmp)
         replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
