@@ -8,6 +8,8 @@
 # Then the device tool's run, with carry [".device"] and timeout_s 600:
 #              bash recipes/device/train_on_device.sh [extra train flags]
 # Then here:   .venv/bin/python recipes/device/log_device_run.py /work/.device/<files_at> runs/gpu
+# If the run was cut short (LIMIT_S, default 560 s), only checkpoint.tar.part-* comes back: the
+# newest checkpoint's weights, a model folder for `edgeclass train --model` or quantize.
 #
 # The machine's own Python (3.12, torch with CUDA, transformers 5.x) runs the trainer from src/:
 # no install, no MLflow there (--no-tracking; the run is logged here afterwards). What comes back
@@ -25,11 +27,22 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 torch.cuda.is_available(), '| transformers', transformers.__version__)"
 
 status=0
-"$PYTHON" -m edgeclass train --config recipes/default-model-gpu.yaml \
-    --data "$DATA" --output "$RUN" --no-tracking "$@" 2>&1 | tee "$OUT/train.log" \
-    || status=$?
+# Ctrl+C (SIGINT) before the device tool's 600 s kill, which would return nothing at all.
+timeout -s INT "${LIMIT_S:-560}" "$PYTHON" -m edgeclass train \
+    --config recipes/default-model-gpu.yaml --data "$DATA" --output "$RUN" --no-tracking "$@" \
+    2>&1 | tee "$OUT/train.log" || status=$?
 if [ -d "$RUN/model" ]; then
     tar -cf - -C "$RUN" model reports train_config.yaml | split -b 15M - "$OUT/run.tar.part-"
+else
+    # Interrupted: bring back the newest checkpoint's weights (no optimizer state) instead.
+    last=$(ls -d "$RUN"/checkpoints/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+    if [ -n "$last" ]; then
+        "$PYTHON" -c "import json, sys; from edgeclass.trainer.model import mobilevit_processor
+size = json.load(open(sys.argv[1] + '/config.json'))['image_size']
+mobilevit_processor(size).save_pretrained(sys.argv[1])" "$last"
+        tar -cf - -C "$last" config.json model.safetensors preprocessor_config.json \
+            trainer_state.json | split -b 15M - "$OUT/checkpoint.tar.part-"
+    fi
 fi
 ls -la "$OUT"
 exit "$status"

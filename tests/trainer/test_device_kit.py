@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -57,21 +58,28 @@ def test_packing_keeps_every_photo_and_label_as_square_webp(packed, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["photos"] == 30
 
 
-def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
+TINY = ["--from-scratch", "xx-small", "--image-size", "32", "--train-image-size", "32"]
+TINY += ["--batch-size", "8", "--workers", "0"]
+
+
+def _device_script(packed: Path, tmp_path: Path, *flags: str, **env_extra: str):
     out = tmp_path / "out"
     out.mkdir()
     env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "DATA": str(packed)}
-    env["RUN"] = str(tmp_path / "device-run")
-    tiny = ["--from-scratch", "xx-small", "--image-size", "32", "--train-image-size", "32"]
-    tiny += ["--epochs", "2", "--batch-size", "8", "--workers", "0", "--max-minutes", "5"]
+    env.update(RUN=str(tmp_path / "device-run"), **env_extra)
     done = subprocess.run(
-        ["bash", str(DEVICE / "train_on_device.sh"), *tiny],
+        ["bash", str(DEVICE / "train_on_device.sh"), *TINY, *flags],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
+    return done, out
+
+
+def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
+    done, out = _device_script(packed, tmp_path, "--epochs", "2", "--max-minutes", "5")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == ["run.tar.part-aa", "train.log"]
     assert "epoch 2/2" in (out / "train.log").read_text()
@@ -96,3 +104,22 @@ def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
     # a second unpack into the same place is refused: nothing is overwritten
     with pytest.raises(SystemExit):
         log.main([str(out), str(dest), "--tracking-uri", store])
+
+
+def test_a_run_cut_short_still_brings_back_its_newest_checkpoint(packed, tmp_path):
+    # LIMIT_S stops training with Ctrl+C before the device tool would kill it and return nothing
+    done, out = _device_script(packed, tmp_path, "--epochs", "100000", LIMIT_S="30")
+    assert done.returncode != 0
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.tar.part-aa", "train.log"]
+    folder = tmp_path / "checkpoint"
+    folder.mkdir()
+    with tarfile.open(out / "checkpoint.tar.part-aa") as archive:
+        archive.extractall(folder, filter="data")
+    names = {"config.json", "model.safetensors", "preprocessor_config.json", "trainer_state.json"}
+    assert {p.name for p in folder.iterdir()} == names  # no optimizer state, nothing pickled
+
+    from transformers import AutoImageProcessor, MobileViTForImageClassification
+
+    model = MobileViTForImageClassification.from_pretrained(folder)
+    assert model.config.id2label == {0: "blue_stripes", 1: "green_square", 2: "red_circle"}
+    assert AutoImageProcessor.from_pretrained(folder).crop_size == {"height": 32, "width": 32}
