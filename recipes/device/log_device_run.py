@@ -21,17 +21,8 @@ import tarfile
 from pathlib import Path
 
 from edgeclass.trainer.output import write_json_atomic
-from edgeclass.trainer.tracking import Tracker, flatten
-
-EPOCH_KEYS = (
-    "train_loss",
-    "val_loss",
-    "val_accuracy",
-    "val_f1_macro",
-    "val_balanced_accuracy",
-    "train_images_per_second",
-    "learning_rate",
-)
+from edgeclass.trainer.pipeline import log_results
+from edgeclass.trainer.tracking import Tracker, run_params
 
 
 def unpack(files_dir: Path, dest: Path) -> None:
@@ -59,47 +50,35 @@ def check_model(model_dir: Path, labels: list[str]) -> int:
 
 
 def log_run(dest: Path, summary: dict, parameters: int, args: argparse.Namespace) -> Tracker:
-    config = summary["config"]
+    """The same params, tags, per-epoch metrics and artifacts a local `edgeclass train` logs."""
     tracker = Tracker(True, args.tracking_uri, args.experiment, args.run_name or dest.name)
-    data = summary["data"]
+    hardware = summary["hardware"]
     tracker.log_params(
-        {
-            **{k: v for k, v in config.items() if v is not None},
-            "model_source": summary["model"].get("source"),
-            "num_parameters": parameters,
-            "train_images": data.get("train"),
-            "val_images": data.get("val"),
-            "test_images": data.get("test"),
-            "labels": ",".join(summary["labels"]),
-            "device": summary["hardware"]["device"],
-            "precision": summary["hardware"]["precision"],
-        }
+        run_params(
+            summary["config"],
+            model_source=summary["model"].get("source"),
+            num_parameters=parameters,
+            images=summary["data"],
+            labels=summary["labels"],
+            device=hardware["device"],
+            precision=hardware["precision"],
+        )
     )
     tracker.set_tags(
         {
             "edgeclass.version": summary["edgeclass_version"],
-            "hardware": summary["hardware"]["description"],
+            "hardware": hardware["description"],
             "trained_on": "lent GPU machine (recipes/device/train_on_device.sh)",
         }
     )
-    training = summary["training"]
-    for row in training["history"]:
-        metrics = {key: row[key] for key in EPOCH_KEYS if key in row}
-        tracker.log_metrics(metrics, step=int(row["epoch"]))
-    step = training["epochs_run"]
-    split = summary["evaluated_on"]
-    tracker.log_metrics(flatten(f"{split}_", summary[f"{split}_metrics"]), step=step)
-    tracker.log_metrics({"wall_time_seconds": training["wall_time_seconds"]}, step=step)
-    for plot in sorted((dest / "reports").glob("*.png")):
-        tracker.log_artifact(plot, "plots")
-    for report in sorted((dest / "reports").glob("*")):
-        if report.suffix in (".md", ".json"):
-            tracker.log_artifact(report, "reports")
-    tracker.log_artifact(dest / "train_config.yaml", "config")
+    for row in summary["training"]["history"]:
+        epoch_metrics = {key: value for key, value in row.items() if key != "epoch"}
+        tracker.log_metrics(epoch_metrics, step=int(row["epoch"]))
     if (dest / "train.log").exists():
         tracker.log_artifact(dest / "train.log", "logs")
-    tracker.log_artifact(dest / "model", "model")
-    tracker.finish()
+    split = summary["evaluated_on"]
+    plots = sorted((dest / "reports").glob("*.png"))
+    log_results(tracker, dest, dest / "model", split, summary[f"{split}_metrics"], plots, summary)
     return tracker
 
 

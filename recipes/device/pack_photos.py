@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+from edgeclass.trainer.data import find_images
 
 
 def _pack_one(job: tuple[Path, Path, int, int]) -> int:
@@ -48,21 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quality", type=int, default=80, help="WebP quality, 0-100")
     args = parser.parse_args(argv)
 
-    labels = sorted(p.name for p in args.source.iterdir() if p.is_dir())
+    labels = sorted(p.name for p in args.source.iterdir() if p.is_dir() and p.name[0] != ".")
     if len(labels) < 2:
         parser.error(f"{args.source} needs at least two class sub-folders")
     jobs = []
     for label in labels:
-        (args.dest / label).mkdir(parents=True, exist_ok=True)
-        for path in sorted((args.source / label).iterdir()):
-            target = args.dest / label / f"{path.stem}.webp"
-            if path.suffix.lower() in EXTENSIONS and not target.exists():
+        # the files the trainer would read there: any depth, its extensions, no hidden ones
+        for path in find_images(args.source / label):
+            target = (args.dest / label / path.relative_to(args.source / label)).with_suffix(
+                ".webp"
+            )
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
                 jobs.append((path, target, args.edge, args.quality))
-    with ThreadPoolExecutor(
-        os.cpu_count()
-    ) as pool:  # Pillow decodes, resizes, encodes without the GIL
+    # threads suffice: Pillow decodes, resizes and encodes without holding the GIL
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
         list(pool.map(_pack_one, jobs))
-    photos = [p for label in labels for p in (args.dest / label).glob("*.webp")]
+    photos = [p for label in labels for p in (args.dest / label).rglob("*.webp")]
     size = sum(p.stat().st_size for p in photos)
     print(json.dumps({"photos": len(photos), "labels": labels, "mib": round(size / 2**20, 1)}))
     return 0

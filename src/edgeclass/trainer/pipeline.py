@@ -135,7 +135,7 @@ def train(
         wall=time.perf_counter() - started,
     )
     model_dir = write_model_folder(output / "model", best_model, processor, summary)
-    _log_results(tracker, output, model_dir, split, metrics, plots, summary)
+    log_results(tracker, output, model_dir, split, metrics, plots, summary)
     _print_summary(print_fn, model_dir, split, metrics, slices, summary)
     return TrainResult(model_dir, summary, tracker.run_id, tracker.tracking_uri)
 
@@ -226,7 +226,7 @@ def _start_tracking(config, output: Path, resume_from, splits, model, model_info
     """Open (or, on --resume, reopen) the MLflow run and log the parameters."""
     from edgeclass import __version__
     from edgeclass.trainer.output import write_json_atomic
-    from edgeclass.trainer.tracking import Tracker
+    from edgeclass.trainer.tracking import Tracker, run_params
 
     state = _read_run_state(output) if resume_from else {}
     tracker = Tracker(
@@ -241,17 +241,15 @@ def _start_tracking(config, output: Path, resume_from, splits, model, model_info
     )
     _write_config_yaml(output / "train_config.yaml", config)
     tracker.log_params(
-        {
-            **{k: v for k, v in config.to_dict().items() if v is not None},
-            "model_source": model_info["source"],
-            "num_parameters": _parameters(model),
-            "train_images": len(splits.train),
-            "val_images": len(splits.val),
-            "test_images": len(splits.test),
-            "labels": ",".join(splits.labels),
-            "device": hardware.device,
-            "precision": hardware.precision,
-        }
+        run_params(
+            config.to_dict(),
+            model_source=model_info["source"],
+            num_parameters=_parameters(model),
+            images={"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
+            labels=splits.labels,
+            device=hardware.device,
+            precision=hardware.precision,
+        )
     )
     tracker.set_tags({"edgeclass.version": __version__, "hardware": hardware.description})
     return tracker
@@ -402,7 +400,8 @@ def _summary(
     }
 
 
-def _log_results(tracker, output: Path, model_dir: Path, split, metrics, plots, summary) -> None:
+def log_results(tracker, output: Path, model_dir: Path, split, metrics, plots, summary) -> None:
+    """The end of a run in MLflow: final metrics, plots, report, config, model; run finished."""
     from edgeclass.trainer.tracking import flatten
 
     step = summary["training"]["epochs_run"]

@@ -7,7 +7,7 @@ Without --tracking-uri, MLflow's own default applies ($MLFLOW_TRACKING_URI, else
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,30 @@ class Tracker:
     def finish(self, status: str = "FINISHED") -> None:
         if self.enabled and self.run_id:
             self.client.set_terminated(self.run_id, status=status)
+
+
+def run_params(
+    config: Mapping[str, Any],
+    *,
+    model_source: str | None,
+    num_parameters: int,
+    images: Mapping[str, int],
+    labels: Sequence[str],
+    device: str,
+    precision: str,
+) -> dict[str, Any]:
+    """A training run's MLflow params: every option that is set, plus what the run was made of."""
+    return {
+        **{key: value for key, value in config.items() if value is not None},
+        "model_source": model_source,
+        "num_parameters": num_parameters,
+        "train_images": images["train"],
+        "val_images": images["val"],
+        "test_images": images["test"],
+        "labels": ",".join(labels),
+        "device": device,
+        "precision": precision,
+    }
 
 
 def flatten(prefix: str, values: Mapping[str, Any]) -> dict[str, float]:
