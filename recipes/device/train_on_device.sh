@@ -34,12 +34,17 @@ timeout -s INT "${LIMIT_S:-560}" "$PYTHON" -m edgeclass train \
 if [ -d "$RUN/model" ]; then
     tar -cf - -C "$RUN" model reports train_config.yaml | split -b 15M - "$OUT/run.tar.part-"
 else
-    # Interrupted: bring back the newest checkpoint's weights (no optimizer state) instead.
-    last=$(ls -d "$RUN"/checkpoints/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+    # Interrupted: bring back the newest complete checkpoint's weights (no optimizer state). A
+    # Ctrl+C during a save leaves a checkpoint without trainer_state.json, which is passed over.
+    last=$("$PYTHON" -c "import json, sys; from pathlib import Path
+from edgeclass.trainer.model import mobilevit_processor
+from edgeclass.trainer.pipeline import complete_checkpoints
+done = complete_checkpoints(Path(sys.argv[1]) / 'checkpoints')
+if done:
+    size = json.loads((done[-1] / 'config.json').read_text())['image_size']
+    mobilevit_processor(size).save_pretrained(done[-1])
+    print(done[-1])" "$RUN")
     if [ -n "$last" ]; then
-        "$PYTHON" -c "import json, sys; from edgeclass.trainer.model import mobilevit_processor
-size = json.load(open(sys.argv[1] + '/config.json'))['image_size']
-mobilevit_processor(size).save_pretrained(sys.argv[1])" "$last"
         tar -cf - -C "$last" config.json model.safetensors preprocessor_config.json \
             trainer_state.json | split -b 15M - "$OUT/checkpoint.tar.part-"
     fi

@@ -15,7 +15,7 @@ from trainer_data import fast_options, make_folder
 
 from edgeclass.cli.main import main
 from edgeclass.trainer.config import build_config
-from edgeclass.trainer.pipeline import train
+from edgeclass.trainer.pipeline import complete_checkpoints, train
 
 
 def save_tiny_model(folder: Path, config) -> Path:
@@ -43,6 +43,23 @@ def wait_for(predicate, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_checkpoint_cut_short_while_saving_is_passed_over(tmp_path):
+    # Trainer writes trainer_state.json last: a folder without it was interrupted mid-save
+    for step, files in [
+        (5, ["model.safetensors", "trainer_state.json"]),
+        (9, ["trainer_state.json"]),
+        (12, ["config.json", "model.safetensors"]),
+        (40, []),
+    ]:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text("{}")
+    (tmp_path / "checkpoint-tmp").mkdir()
+    assert [p.name for p in complete_checkpoints(tmp_path)] == ["checkpoint-5", "checkpoint-9"]
+    assert complete_checkpoints(tmp_path / "missing") == []
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _checkpoints(folder: Path) -> list[Path]:
+def complete_checkpoints(folder: Path) -> list[Path]:
     """Complete checkpoints, oldest first. Trainer writes trainer_state.json last, so a run killed
     while saving leaves a checkpoint without it, which --resume must not pick."""
     if not folder.is_dir():
@@ -142,7 +142,7 @@ def train(
 
 def _resume_point(config: TrainConfig, output: Path, print_fn) -> str | None:
     """The checkpoint to resume from, or None; refuses to overwrite an earlier run's."""
-    existing = _checkpoints(output / "checkpoints")
+    existing = complete_checkpoints(output / "checkpoints")
     if existing and not config.resume:
         raise EdgeclassError(
             f"{output} already holds checkpoints of an earlier run: pass --resume to continue it, "
