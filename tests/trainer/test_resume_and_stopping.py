@@ -100,6 +100,9 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config):
         log.close()
     assert process.returncode == -signal.SIGKILL
     assert not (output / "model").exists()  # a killed run leaves no model folder behind
+    # Into a log file (not a terminal): the epoch lines, without progress bars' carriage returns
+    first_log = (tmp_path / "first.log").read_bytes()  # bytes: read_text() would hide \r
+    assert b"epoch 1/6  train_loss" in first_log and b"\r" not in first_log
     killed_run_id = json.loads((output / "run_state.json").read_text())["run_id"]
     newest = complete_checkpoints(output / "checkpoints")[-1]  # checkpoint-18, or later
 

@@ -46,7 +46,8 @@ class DecodedCache:
         self.samples: list[Sample] = []
         self.arrays: list[np.ndarray] = []
         self.failed = 0
-        for sample in tqdm(samples, desc=f"decoding {desc} images", unit="img", leave=False):
+        bar = tqdm(samples, desc=f"decoding {desc} images", unit="img", leave=False, disable=None)
+        for sample in bar:  # disable=None: a bar on a terminal only, not in log files
             try:
                 array = np.asarray(decode_resized(sample, shortest_edge))
             except DECODE_ERRORS as error:

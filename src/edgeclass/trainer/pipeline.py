@@ -416,14 +416,16 @@ def log_results(tracker, output: Path, model_dir: Path, split, metrics, plots, s
 
 
 def _quiet_progress(trainer) -> None:
-    """Keep Trainer's progress bars but drop its raw log dicts: EpochReporter prints epochs."""
+    """Keep Trainer's progress bars on a terminal but drop its raw log dicts: EpochReporter
+    prints epochs. Into a log file (not a terminal) the bars' carriage returns would be
+    megabytes of noise, so there only the epoch lines are written."""
     from transformers.trainer_callback import ProgressCallback
 
     class QuietProgress(ProgressCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
             pass
 
-    if trainer.pop_callback(ProgressCallback) is not None:
+    if trainer.pop_callback(ProgressCallback) is not None and sys.stderr.isatty():
         trainer.add_callback(QuietProgress())
 
 
