@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
 
     if not args.skip_build:
+        refused = contents.broken_qt_binding(contents.installed_qt_bindings())
+        if refused:
+            summary.update(ok=False, problems=[refused])
+            print(json.dumps(summary, indent=2))
+            return 1
         code, seconds, log = build(args.clean, args.default_model)
         summary["build_seconds"] = round(seconds, 1)
         if code != 0:

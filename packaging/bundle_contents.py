@@ -17,6 +17,7 @@ import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 BUNDLE_NAME = "edgeclass"  # dist/edgeclass/
@@ -212,6 +213,39 @@ FORBIDDEN_FILE_PATTERNS: tuple[str, ...] = (
     "*/opengl32sw.dll",
     "*/d3dcompiler_47.dll",
 )
+
+
+# Qt for Python releases the bundle must never carry (pyproject.toml's extras exclude them too).
+# 6.12.0 drops a reference to True on every Signal.emit() and to None on every call that returns
+# None: after a few thousand photos the app aborts with "Fatal Python error: none_dealloc".
+BROKEN_QT_BINDINGS: dict[str, str] = {
+    "6.12.0": "drops a reference on every signal emit: long sessions crash (none_dealloc)",
+}
+QT_BINDING_DISTRIBUTIONS = ("PySide6-Essentials", "PySide6", "shiboken6")
+LAST_GOOD_QT_BINDING = "6.11.3"
+
+
+def installed_qt_bindings() -> dict[str, str]:
+    """{distribution: version} for the Qt binding packages installed here."""
+    found = {}
+    for name in QT_BINDING_DISTRIBUTIONS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def broken_qt_binding(installed: dict[str, str]) -> str | None:
+    """Why the bundle must not be built with these Qt binding versions; None when they are fine."""
+    for name, version in installed.items():
+        if version in BROKEN_QT_BINDINGS:
+            return (
+                f"{name} {version} is installed, and {BROKEN_QT_BINDINGS[version]}. "
+                f'Install another release first: pip install "PySide6-Essentials=='
+                f'{LAST_GOOD_QT_BINDING}" (or pip install -e ".[build]", which excludes it).'
+            )
+    return None
 
 
 def module_is_forbidden(name: str) -> str | None:

@@ -4,6 +4,7 @@ must reject what would bloat or break the bundle and accept what it needs. No bu
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -144,3 +145,43 @@ def test_size_on_disk_counts_every_file(tmp_path: Path) -> None:
     allocated, apparent = rules.size_on_disk(tmp_path)
     assert apparent == 15_000
     assert allocated >= apparent - 8192  # block-rounded, never far below the bytes written
+
+
+def test_a_broken_qt_binding_is_refused_with_the_way_out() -> None:
+    broken = rules.broken_qt_binding({"PySide6-Essentials": "6.12.0", "shiboken6": "6.12.0"})
+    assert broken is not None
+    assert "PySide6-Essentials 6.12.0" in broken
+    assert "none_dealloc" in broken
+    assert 'pip install "PySide6-Essentials==6.11.3"' in broken
+    assert rules.broken_qt_binding({"PySide6-Essentials": "6.11.3", "shiboken6": "6.11.3"}) is None
+    assert rules.broken_qt_binding({}) is None
+
+
+def test_build_bundle_stops_before_pyinstaller_on_a_broken_qt_binding(monkeypatch, capsys) -> None:
+    build_bundle = importlib.import_module("build_bundle")
+
+    def pyinstaller_must_not_run(*args, **kwargs):
+        raise AssertionError("PyInstaller ran with a broken Qt binding")
+
+    monkeypatch.setattr(build_bundle, "build", pyinstaller_must_not_run)
+    monkeypatch.setattr(rules, "installed_qt_bindings", lambda: {"shiboken6": "6.12.0"})
+    assert build_bundle.main(["--no-smoke", "--nice", "0"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ok"] is False
+    assert summary["problems"][0].startswith("shiboken6 6.12.0 is installed")
+
+
+@pytest.mark.parametrize("extra", ["desktop", "build"])
+def test_the_extras_exclude_every_broken_qt_binding(extra: str) -> None:
+    from packaging.requirements import Requirement
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (pyside,) = [
+        Requirement(line)
+        for line in project["optional-dependencies"][extra]
+        if line.startswith("PySide6")
+    ]
+    for version in rules.BROKEN_QT_BINDINGS:
+        assert not pyside.specifier.contains(version), f"{extra} allows PySide6 {version}"
+    assert pyside.specifier.contains(rules.LAST_GOOD_QT_BINDING)
