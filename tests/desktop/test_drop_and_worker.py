@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 from desktop_helpers import classify_and_wait, write_images
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QMimeData,
+    QPoint,
+    QPointF,
+    Qt,
+    QThreadPool,
+    QUrl,
+)
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from edgeclass.desktop.drop_zone import paths_from_mime_data
 from edgeclass.desktop.results_model import PROBLEMS
-from edgeclass.desktop.worker import ClassifyWorker
+from edgeclass.desktop.worker import CANCELLED, COMPLETED, ClassifyWorker
 from edgeclass.runtime import Classifier, Status
 
 
@@ -19,12 +30,13 @@ def _drop(widget, paths: list[Path]) -> None:
     """What a file manager's drag does: enter (Qt delivers no drop without it), then drop."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    where = QPointF(widget.width() / 2, widget.height() / 2)
-    args = (where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton)
-    enter = QDragEnterEvent(*args, Qt.KeyboardModifier.NoModifier)
+    where = QPoint(widget.width() // 2, widget.height() // 2)
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton)
+    # Qt's drag-enter event takes an integer point, its drop event a QPointF.
+    enter = QDragEnterEvent(where, *args, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(*args, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(QPointF(where), *args, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
     assert drop.isAccepted()
 
@@ -86,7 +98,7 @@ def test_worker_signals_deliver_results_in_input_order(qtbot, tmp_path, tiny_mod
     ):
         QThreadPool.globalInstance().start(worker)
 
-    assert finished.args == [False]
+    assert finished.args == [COMPLETED]
     results = [r for batch in batches for r in batch.results]
     assert [r.path for r in results] == [str(p) for p in [*paths, broken]]
     assert len(batches) >= 2  # streamed, not delivered all at once
@@ -125,7 +137,7 @@ def test_cancel_stops_the_work_early(qtbot, tmp_path, tiny_model_dir):
     worker.signals.result.connect(on_batch)
     with qtbot.waitSignal(worker.signals.finished, timeout=60_000) as finished:
         QThreadPool.globalInstance().start(worker)
-    assert finished.args == [True]
+    assert finished.args == [CANCELLED]
     assert 0 < len(received) < len(paths)
 
 
@@ -227,3 +239,24 @@ def test_the_drop_zone_follows_a_palette_switch_while_running(qtbot, qapp):
         qapp.processEvents()
     assert not is_dark(before) or light.lightness() < 128
     assert dark.lightness() < 64 and dark != light
+
+
+def test_a_closed_window_frees_its_detail_pane(qtbot, settings, tiny_model_dir, tmp_path):
+    """The preview loaders must not keep the pane (and its large preview) alive."""
+    from edgeclass.desktop.main_window import MainWindow
+
+    window = MainWindow(settings)
+    assert window.load_model(tiny_model_dir)
+    window.show()
+    classify_and_wait(qtbot, window, write_images(tmp_path, 3, size=(200, 100)))
+    for row in (1, 2):
+        with qtbot.waitSignal(window.detail_pane.previewShown, timeout=10_000):
+            window.table.selectRow(row)
+    pane = weakref.ref(window.detail_pane)
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    del window
+    gc.collect()
+    assert pane() is None

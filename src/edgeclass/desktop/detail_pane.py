@@ -16,7 +16,7 @@ PREVIEW_MAX_SIDE = 1024
 
 
 class PreviewSignals(QObject):
-    loaded = Signal(str, object)  # path, QImage or None
+    loaded = Signal(str, QImage)  # path, the preview (a null QImage when unreadable)
 
 
 class PreviewLoader(QRunnable):
@@ -29,7 +29,9 @@ class PreviewLoader(QRunnable):
         self._max_side = max_side
 
     def run(self) -> None:
-        self.signals.loaded.emit(self._path, load_preview(self._path, self._max_side))
+        # A null QImage rather than None: no None crosses threads (see WorkerSignals).
+        preview = load_preview(self._path, self._max_side)
+        self.signals.loaded.emit(self._path, preview if preview is not None else QImage())
 
 
 class ProbabilityBars(QWidget):
@@ -207,12 +209,17 @@ class DetailPane(QWidget):
         loader = PreviewLoader(path)
         loader.signals.loaded.connect(self._preview_loaded)
         self._loaders.add(loader.signals)  # keep the signals object alive until it reports
-        loader.signals.loaded.connect(lambda *_: self._loaders.discard(loader.signals))
         QThreadPool.globalInstance().start(loader)
 
-    def _preview_loaded(self, path: str, image: QImage | None) -> None:
+    def _preview_loaded(self, path: str, image: QImage) -> None:
+        # Released here, not by a lambda: a lambda holding the signals object ties it and this
+        # pane into a cycle through Qt that Python never collects (the pane outlived its window).
+        signals = self.sender()
+        if signals is not None:
+            self._loaders.discard(signals)
+            signals.deleteLater()
         # A late preview for a row that is no longer selected is dropped.
-        if self._result is not None and self._result.path == path and image is not None:
+        if self._result is not None and self._result.path == path and not image.isNull():
             self._image.set_image(image)
             self.previewShown.emit(path)
 

@@ -69,7 +69,7 @@ from edgeclass.desktop.results_model import (
     ResultsModel,
     format_confidence,
 )
-from edgeclass.desktop.worker import ClassifyWorker, ResultBatch
+from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
 from edgeclass.errors import ModelError
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult
 
@@ -441,7 +441,8 @@ class MainWindow(QMainWindow):
     def _show_error(self, title: str, text: str) -> None:
         QMessageBox.critical(self, title, text)
 
-    def _on_finished(self, cancelled: bool) -> None:
+    def _on_finished(self, outcome: str) -> None:
+        cancelled = outcome == CANCELLED
         self._worker = None
         if self._queue and not cancelled:
             self._start_next()

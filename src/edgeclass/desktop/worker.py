@@ -46,14 +46,22 @@ def lower_thread_priority() -> None:
             thread.setPriority(QThread.Priority.LowPriority)
 
 
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+
 class WorkerSignals(QObject):
-    """Lives on the UI thread; emitted from the worker thread, so delivery is queued."""
+    """Lives on the UI thread; emitted from the worker thread, so delivery is queued.
+
+    Payloads are ints, str and our own objects, never a bare bool or None: a binding that
+    miscounts references to those singletons (PySide6 6.12.0) then has less to get wrong.
+    """
 
     started = Signal()
     progress = Signal(int, int)  # done, total (total is known once the folders are scanned)
     result = Signal(object)  # ResultBatch
     error = Signal(str)
-    finished = Signal(bool)  # True when cancelled
+    finished = Signal(str)  # COMPLETED or CANCELLED
 
 
 class ClassifyWorker(QRunnable):
@@ -101,7 +109,7 @@ class ClassifyWorker(QRunnable):
         except Exception as error:  # thread boundary: report, never vanish
             self.signals.error.emit(f"{type(error).__name__}: {error}")
         finally:
-            self.signals.finished.emit(self._cancel.is_set())
+            self.signals.finished.emit(CANCELLED if self._cancel.is_set() else COMPLETED)
 
     def _classify(self) -> None:
         from edgeclass.runtime import find_images
