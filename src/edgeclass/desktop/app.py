@@ -85,6 +85,18 @@ def _windows_taskbar_identity() -> None:
         ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID("edgeclass.desktop")
 
 
+def warn_about_a_broken_binding(parent) -> None:
+    """Said before any work, so nobody loses a session's results to the crash."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from edgeclass.desktop.binding_check import binding_problem
+
+    problem = binding_problem()
+    if problem:
+        print(f"edgeclass-desktop: {problem}", file=sys.stderr)
+        QMessageBox.warning(parent, "This Qt version crashes edgeclass", problem)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
@@ -99,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_application(qt_args, args.color_scheme)
     window = MainWindow()
     window.show()
+    warn_about_a_broken_binding(window)
 
     def start() -> None:
         # After the window is on screen: loading the model must not delay the first paint.

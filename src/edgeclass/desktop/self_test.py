@@ -38,6 +38,7 @@ def run_self_test(model_dir: str | None = None, qt_args: Sequence[str] = ()) -> 
     )
 
     from edgeclass.desktop.app import create_application
+    from edgeclass.desktop.binding_check import binding_problem
     from edgeclass.desktop.main_window import MainWindow
 
     started = time.perf_counter()
@@ -45,6 +46,9 @@ def run_self_test(model_dir: str | None = None, qt_args: Sequence[str] = ()) -> 
     app = create_application(qt_args)
     summary: dict = {"self_test": "edgeclass-desktop", "qt": qVersion()}
     errors: list[str] = []
+    broken_binding = binding_problem()
+    if broken_binding:
+        errors.append(broken_binding)
     with tempfile.TemporaryDirectory(prefix="edgeclass-self-test-") as temp:
         temp_dir = Path(temp)
         # A private settings file: the self-test must not read or change the user's settings.
