@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 
 from edgeclass.desktop import binding_check
@@ -28,6 +29,9 @@ def test_the_installed_binding_keeps_its_references(qapp):
     assert binding_check.binding_problem() is None
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12), reason="None is immortal from Python 3.12: no count to lose"
+)
 def test_a_binding_that_loses_references_is_named_with_the_way_out(qapp, monkeypatch):
     monkeypatch.setattr(binding_check, "_Probe", LeakyProbe)
     try:
