@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from edgeclass.errors import EdgeclassError
 from edgeclass.quantize import stages
@@ -50,7 +51,7 @@ class QuantizeOutcome:
     quantization_report: QuantizationReport
 
     @property
-    def report(self) -> dict[str, object]:
+    def report(self) -> dict[str, Any]:
         """The report as quantization_report.json holds it."""
         return self.quantization_report.to_dict()
 

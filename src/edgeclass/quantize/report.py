@@ -4,8 +4,8 @@ Every reader goes through `QuantizationReport.from_dict` (or `read_report`): `ed
 the model card, the Markdown page. It reads every schema edgeclass has written (schema 1 held
 absolute paths; they are shortened to names on reading) and ignores keys it does not know.
 
-Nothing here imports onnx, torch or mlflow: the desktop and `edgeclass report` can read reports
-without the quantize extra.
+Reading needs only the standard library, numpy and edgeclass.errors (no onnx, torch or mlflow):
+the desktop and `edgeclass report` can read reports without the quantize extra.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from edgeclass.errors import ModelError
-from edgeclass.quantize.files import write_text_atomic
 
 REPORT_JSON = "quantization_report.json"
 REPORT_MD = "quantization_report.md"
@@ -357,6 +356,7 @@ def read_report(folder: Path) -> QuantizationReport:
 
 def write_report(folder: Path, report: QuantizationReport) -> tuple[Path, Path]:
     """quantization_report.json and the same numbers as a page, quantization_report.md."""
+    from edgeclass.quantize.files import write_text_atomic
     from edgeclass.quantize.report_page import render_markdown
 
     json_path, md_path = folder / REPORT_JSON, folder / REPORT_MD
