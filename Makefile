@@ -24,6 +24,7 @@ test: dev
 lint: dev
 	$(BIN)/ruff check src tests bench packaging recipes
 	$(BIN)/ruff format --check src tests bench packaging recipes
+	$(BIN)/python -m mypy
 
 format:
 	$(BIN)/ruff format src tests bench packaging recipes

@@ -27,10 +27,11 @@ def _consumers(graph, tensor: str) -> list:
 
 
 def test_a_layer_region_holds_its_bias_and_activation_not_the_residual_add(prepared):
-    from edgeclass.quantize.quantize import float_regions, weighted_nodes
+    from edgeclass.quantize.graph import GraphIndex
 
-    weighted = weighted_nodes(prepared)
-    regions = float_regions(prepared, weighted)
+    graph = GraphIndex.load(prepared)
+    weighted = graph.weighted_nodes()
+    regions = graph.float_regions(weighted)
     ops = {node.name: node.op_type for node in onnx.load(str(prepared)).graph.node}
     expand = f"{EXPAND}/convolution/Conv"
     assert sorted(ops[name] for name in regions[expand]) == ["Conv", "Mul", "Sigmoid"]
@@ -44,28 +45,30 @@ def test_a_layer_region_holds_its_bias_and_activation_not_the_residual_add(prepa
 
 
 def test_the_front_is_a_prefix_of_the_graph_up_to_the_kth_layer(prepared):
-    from edgeclass.quantize.quantize import float_regions, front_nodes, graph_nodes, weighted_nodes
+    from edgeclass.quantize.graph import GraphIndex
 
-    weighted = weighted_nodes(prepared)
-    order = [node.name for node in graph_nodes(prepared)]
-    front = front_nodes(prepared, weighted, 3)
+    graph = GraphIndex.load(prepared)
+    weighted = graph.weighted_nodes()
+    order = graph.node_names
+    front = graph.front_nodes(weighted, 3)
     assert front == order[: len(front)]
     assert set(weighted[:3]) <= set(front) and weighted[3] not in front
-    assert set(float_regions(prepared, [weighted[2]])[weighted[2]]) <= set(front)
+    assert set(graph.float_regions([weighted[2]])[weighted[2]]) <= set(front)
     # The block's residual Add comes after its 4th layer (reduce_1x1), before the next block's.
     residual = "/mobilevit/encoder/layer.0/layer.0/Add"
-    assert residual not in front and residual not in front_nodes(prepared, weighted, 4)
-    assert residual in front_nodes(prepared, weighted, 5)
+    assert residual not in front and residual not in graph.front_nodes(weighted, 4)
+    assert residual in graph.front_nodes(weighted, 5)
 
 
 def test_a_region_in_float_keeps_its_activations_out_of_int8(tmp_path, prepared, eval_tensors):
     """Excluding the convolution alone leaves its output quantized (its Sigmoid and Mul are int8
     nodes and quantize what they read); excluding its region does not."""
-    from edgeclass.quantize.quantize import QuantSettings, float_regions, quantize_model
+    from edgeclass.quantize.graph import GraphIndex
+    from edgeclass.quantize.quantize import QuantSettings, quantize_model
 
     tensors = eval_tensors[0]
     conv = f"{EXPAND}/convolution/Conv"
-    region = float_regions(prepared, [conv])[conv]
+    region = GraphIndex.load(prepared).float_regions([conv])[conv]
 
     def quantized_reads(exclude: list[str]) -> set[str]:
         settings = QuantSettings(exclude_nodes=tuple(exclude), logit_correction=False)

@@ -95,6 +95,29 @@ def test_report_numbers_match_an_independent_recount(quantized, fp32_onnx, eval_
     assert "MODEL_CARD" not in markdown and (quantized.out_dir / "MODEL_CARD.md").is_file()
 
 
+def test_written_files_hold_no_build_path_and_read_back_typed(quantized, tmp_path_factory):
+    from edgeclass.quantize.report import QuantizationReport, read_report
+
+    # Every folder of the run (model, data, MLflow store, output) is under the session's temp.
+    build_root = str(tmp_path_factory.getbasetemp())
+    for name in ("quantization_report.json", "quantization_report.md", "MODEL_CARD.md"):
+        text = (quantized.out_dir / name).read_text()
+        assert build_root not in text, name
+    saved = json.loads((quantized.out_dir / "quantization_report.json").read_text())
+    assert saved["model"]["name"] == "with-summary0/model"
+    assert saved["eval_set"]["name"] == "shapes0/eval"
+    assert [stage["name"] for stage in saved["stages"]] == [
+        "load sets",
+        "export and check",
+        "calibrate",
+        "gate",
+        "package",
+        "measure",
+    ]
+    assert QuantizationReport.from_dict(saved).to_dict() == saved
+    assert read_report(quantized.out_dir) == quantized.quantization_report
+
+
 def test_folder_runs_in_the_runtime_classifier(quantized, eval_tensors):
     from edgeclass.runtime import Classifier
 
@@ -257,17 +280,17 @@ def test_sensitivity_ranks_every_weighted_layer(tmp_path, fp32_onnx, eval_tensor
     """The ranking itself; that it finds the layer that matters is shown by the gate recovery
     test below (a dB ranking put the first convolution first on every model)."""
     from edgeclass.quantize.gate import exclusion_steps
+    from edgeclass.quantize.graph import GraphIndex
     from edgeclass.quantize.quantize import (
         QuantSettings,
         preprocess_for_quantization,
         quantize_model,
-        weighted_nodes,
     )
     from edgeclass.quantize.sensitivity import layer_sensitivity
 
     tensors = eval_tensors[0]
     prepared = preprocess_for_quantization(fp32_onnx, tmp_path / "prepared.onnx")
-    candidates = weighted_nodes(prepared)
+    candidates = GraphIndex.load(prepared).weighted_nodes()
     int8 = quantize_model(prepared, tmp_path / "a.onnx", tensors, "pixel_values", QuantSettings())
     ranking = layer_sensitivity(prepared, int8, tensors[:8], candidates)
     assert sorted(name for name, _ in ranking) == sorted(candidates)

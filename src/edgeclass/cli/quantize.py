@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edgeclass.quantize.options import CALIBRATION_METHODS, DEFAULTS, MODES
+
+if TYPE_CHECKING:
+    from edgeclass.quantize.pipeline import QuantizeRequest
 
 DESCRIPTION = """\
 Export a trained Hugging Face image classifier (the trainer's model folder) to ONNX, quantize
@@ -29,6 +35,10 @@ failed), 4 data error (calibration set too small or wrong classes), 5 accuracy g
 example:
   edgeclass quantize runs/cats/model --calib data/train --eval data/test --out runs/cats/int8
 """
+
+
+# --reduce-range's words for QuantizeOptions.reduce_range (None: decide from the CPU).
+REDUCE_RANGE: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,57 +68,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-drop",
         type=float,
-        default=0.5,
+        default=DEFAULTS.max_drop,
         metavar="POINTS",
-        help="largest accuracy loss allowed, in percentage points (default 0.5)",
+        help=f"largest accuracy loss allowed, in percentage points (default {DEFAULTS.max_drop})",
     )
     parser.add_argument(
         "--calibration-method",
-        choices=("minmax", "entropy", "percentile", "auto"),
-        default="auto",
-        help="how activation ranges are set; auto (default) tries all three and keeps the one "
-        "whose logits stay closest to fp32 on --eval (3x the calibration work)",
+        choices=(*CALIBRATION_METHODS, "auto"),
+        default=DEFAULTS.calibration,
+        help="how activation ranges are set; auto tries all three and keeps the one whose "
+        "logits stay closest to fp32 on --eval (3x the calibration work) "
+        f"(default {DEFAULTS.calibration})",
     )
     parser.add_argument(
         "--calib-size",
         type=int,
-        default=300,
+        default=DEFAULTS.calib_size,
         metavar="N",
-        help="calibration images to use, split evenly over the classes (default 300)",
+        help="calibration images to use, split evenly over the classes "
+        f"(default {DEFAULTS.calib_size})",
     )
     parser.add_argument(
         "--mode",
-        choices=("static", "dynamic"),
-        default="static",
-        help="static int8 (default, the fast one) or dynamic (weights only; for comparison)",
+        choices=MODES,
+        default=DEFAULTS.mode,
+        help="static int8 (the fast one) or dynamic (weights only; for comparison) "
+        f"(default {DEFAULTS.mode})",
     )
     parser.add_argument(
         "--exclude-nodes",
         nargs="+",
-        default=[],
+        default=list(DEFAULTS.exclude_nodes),
         metavar="NODE",
         help="ONNX node names to keep in float (the report lists `quantizable_nodes`)",
     )
     parser.add_argument(
         "--max-float-nodes",
         type=int,
-        default=16,
+        default=DEFAULTS.max_float_nodes,
         metavar="N",
         help="most layers with weights the gate may keep in float, with their activations "
-        "(default 16)",
+        f"(default {DEFAULTS.max_float_nodes})",
     )
     parser.add_argument(
         "--min-agreement",
         type=_rate,
-        default=0.98,
+        default=DEFAULTS.min_agreement,
         metavar="RATE",
         help="top-1 agreement with fp32 on --eval that the gate searches for, 0..1 (default "
-        "0.98; 0: stop at the first attempt within --max-drop)",
+        f"{DEFAULTS.min_agreement}; 0: stop at the first attempt within --max-drop)",
     )
     parser.add_argument(
         "--reduce-range",
-        choices=("auto", "on", "off"),
-        default="auto",
+        choices=tuple(REDUCE_RANGE),
+        default=next(k for k, v in REDUCE_RANGE.items() if v is DEFAULTS.reduce_range),
         help="7-bit weights; auto turns it on only for x86 CPUs without VNNI (default auto)",
     )
     parser.add_argument(
@@ -118,9 +131,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "images and subtracted; see docs/quantize.md)",
     )
     parser.add_argument(
-        "--threads", type=int, default=2, help="threads for the timing in the report (default 2)"
+        "--threads",
+        type=int,
+        default=DEFAULTS.threads,
+        help=f"threads for the timing in the report (default {DEFAULTS.threads})",
     )
-    parser.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
+    parser.add_argument(
+        "--opset", type=int, default=DEFAULTS.opset, help=f"ONNX opset (default {DEFAULTS.opset})"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     parser.add_argument(
         "--no-mlflow",
@@ -137,15 +155,11 @@ def _rate(text: str) -> float:
     return value
 
 
-def run(args: argparse.Namespace) -> int:
-    from edgeclass.cli import exit_codes
-    from edgeclass.quantize.gate import GateFailed
-    from edgeclass.quantize.pipeline import QuantizeRequest, run_quantize
+def request_from(args: argparse.Namespace) -> QuantizeRequest:
+    """The pipeline's request for the parsed command line."""
+    from edgeclass.quantize.pipeline import QuantizeRequest
 
-    def progress(message: str) -> None:
-        print(f"edgeclass quantize: {message}", file=sys.stderr, flush=True)
-
-    request = QuantizeRequest(
+    return QuantizeRequest(
         model_dir=args.model_dir,
         calib_dir=args.calib,
         eval_dir=args.eval,
@@ -159,28 +173,39 @@ def run(args: argparse.Namespace) -> int:
         calib_size=args.calib_size,
         opset=args.opset,
         threads=args.threads,
-        reduce_range={"auto": None, "on": True, "off": False}[args.reduce_range],
+        reduce_range=REDUCE_RANGE[args.reduce_range],
         logit_correction=not args.no_logit_correction,
         overwrite=args.overwrite,
         log_mlflow=not args.no_mlflow,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgeclass.cli import exit_codes
+    from edgeclass.quantize.gate import GateFailed
+    from edgeclass.quantize.pipeline import run_quantize
+
+    def progress(message: str) -> None:
+        print(f"edgeclass quantize: {message}", file=sys.stderr, flush=True)
+
+    request = request_from(args)
     try:
         outcome = run_quantize(request, progress)
     except GateFailed as error:
         print(f"edgeclass: accuracy gate failed: {error}", file=sys.stderr)
         return exit_codes.GATE_FAILED
-    report = outcome.report
-    accuracy = report["accuracy"]
+    report = outcome.quantization_report
+    accuracy, speedup = report.accuracy, report.latency.speedup_batch_1
     print(
-        f"wrote {outcome.out_dir}: int8 accuracy {100 * accuracy['int8']['accuracy']:.2f}% "
-        f"(fp32 {100 * accuracy['fp32']['accuracy']:.2f}%, drop {accuracy['drop_points']:.2f} "
-        f"points), x{report['latency']['speedup_batch_1']:.2f} faster at batch 1, "
-        f"{report['sizes_bytes']['int8'] / 1e6:.1f} MB"
+        f"wrote {outcome.out_dir}: int8 accuracy {100 * accuracy.int8.accuracy:.2f}% "
+        f"(fp32 {100 * accuracy.fp32.accuracy:.2f}%, drop {accuracy.drop_points:.2f} "
+        f"points), x{speedup:.2f} faster at batch 1, "
+        f"{report.sizes_bytes.int8 / 1e6:.1f} MB"
     )
-    if report["latency"]["speedup_batch_1"] < 1.0:
+    if speedup < 1.0:
         print(
             "edgeclass quantize: note: on this CPU the int8 model is slower than fp32 at batch 1 "
-            f"(x{report['latency']['speedup_batch_1']:.2f}); small models spend their time in "
+            f"(x{speedup:.2f}); small models spend their time in "
             "per-operator overhead, which int8 adds to. See quantization_report.md.",
             file=sys.stderr,
         )

@@ -12,8 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
         help="print the quantization report of a model folder",
-        description="Print quantization_report.md of a folder written by `edgeclass quantize` "
-        "(or, with --json, the raw quantization_report.json).",
+        description="Print the quantization report of a folder written by `edgeclass quantize` "
+        "as a page (what quantization_report.md holds) or, with --json, as JSON.",
     )
     parser.add_argument("folder", type=Path, metavar="OUT_DIR", help="quantized model folder")
     parser.add_argument("--json", action="store_true", help="print the JSON report instead")
@@ -22,26 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgeclass.cli import exit_codes
-    from edgeclass.errors import ModelError
+    from edgeclass.quantize.report import read_report
+    from edgeclass.quantize.report_page import render_markdown
 
-    json_path = args.folder / "quantization_report.json"
-    md_path = args.folder / "quantization_report.md"
-    if not json_path.is_file():
-        raise ModelError(
-            f"{args.folder} has no quantization_report.json (write one with `edgeclass quantize`)"
-        )
+    # Through the typed report, so older reports print in today's form (and without the
+    # absolute paths schema 1 kept); a broken one is a model error (exit 3).
+    report = read_report(args.folder)
     if args.json:
-        try:
-            report = json.loads(json_path.read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise ModelError(f"{json_path} is not valid JSON: {error}") from error
-        json.dump(report, sys.stdout, indent=2)
+        json.dump(report.to_dict(), sys.stdout, indent=2)
         print()
-        return exit_codes.OK
-    if md_path.is_file():
-        print(md_path.read_text(encoding="utf-8"), end="")
-        return exit_codes.OK
-    from edgeclass.quantize.report import render_markdown
-
-    print(render_markdown(json.loads(json_path.read_text(encoding="utf-8"))), end="")
+    else:
+        print(render_markdown(report), end="")
     return exit_codes.OK

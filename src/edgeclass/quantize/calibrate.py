@@ -1,19 +1,24 @@
-"""Calibration data: the runtime's own tensors, fed to onnxruntime's calibrators."""
+"""Calibration: the runtime's own tensors fed to onnxruntime's calibrators, and the choice of
+calibration method."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from onnxruntime.quantization import CalibrationDataReader
 
 from edgeclass.errors import DataError
 from edgeclass.quantize.data import LabelledImages
+from edgeclass.quantize.quantize import CalibrationChoice, QuantSettings
+from edgeclass.quantize.report import CalibrationTrial
 
 MIN_CALIBRATION_IMAGES = 16
 
 
-class TensorCalibrationReader(CalibrationDataReader):
+class TensorCalibrationReader(CalibrationDataReader):  # type: ignore[misc]  # ORT has no types
     """Feeds preprocessed tensors in small batches (fewer calibration runs than one by one)."""
 
     def __init__(self, tensors: np.ndarray, input_name: str, batch_size: int = 8) -> None:
@@ -65,3 +70,46 @@ def check_calibration_set(
             f"calibration set {images.root} has no images of: {', '.join(missing)}; "
             "calibrate on every class the model knows"
         )
+
+
+def choose_calibration(
+    base: QuantSettings,
+    quantize: Callable[[QuantSettings, Path, Path], Path],
+    work: Path,
+    eval_tensors: np.ndarray,
+    fp32_logits: np.ndarray,
+    targets: Sequence[int],
+    labels: Sequence[str],
+    progress: Callable[[str], None],
+) -> tuple[QuantSettings, list[CalibrationTrial]]:
+    """Quantize with each calibration method and keep the one whose logits stay closest to
+    fp32 (mean absolute error; ties: higher agreement). Fidelity, not accuracy: picking the
+    most accurate on the eval set would select on the very labels the report then scores.
+    quantize(settings, out_path, calibration cache path) -> the int8 model's path."""
+    from edgeclass.quantize.evaluate import logits_of, score
+
+    best: tuple[float, float] | None = None
+    chosen, trials = base, []
+    for method in CalibrationChoice:
+        progress(f"calibration trial: {method.value}")
+        settings = replace(base, calibration=method)
+        path = quantize(
+            settings,
+            work / f"trial-{method.value}.onnx",
+            work / f"calibration-{method.value}.json",
+        )
+        logits = logits_of(path, eval_tensors)
+        error = float(np.abs(logits - fp32_logits).mean())
+        agreement = float((logits.argmax(1) == fp32_logits.argmax(1)).mean())
+        trials.append(
+            CalibrationTrial(
+                method=method.value,
+                int8_accuracy=score(logits, targets, labels).accuracy,
+                mean_abs_logit_error=error,
+                agreement=agreement,
+            )
+        )
+        key = (error, -agreement)
+        if best is None or key < best:
+            best, chosen = key, settings
+    return chosen, trials

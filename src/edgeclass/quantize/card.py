@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
+
+from edgeclass.quantize.report import QuantizationReport, display_name
+
+
+def _shown(value: object) -> object:
+    """A training setting as the card shows it: a path by its name only (the card ships)."""
+    if isinstance(value, str) and PurePath(value).is_absolute():
+        return display_name(value)
+    return value
 
 
 def _training_lines(model_dir: Path) -> list[str]:
@@ -15,52 +24,50 @@ def _training_lines(model_dir: Path) -> list[str]:
     config = summary.get("config", {}) if isinstance(summary, dict) else {}
     for key in ("data", "from_scratch", "model", "epochs", "image_size", "seed"):
         if key in config:
-            lines.append(f"- {key}: `{config[key]}`")
+            lines.append(f"- {key}: `{_shown(config[key])}`")
     mlflow_block = summary.get("mlflow") or {}
     if mlflow_block.get("run_id"):
-        lines.append(
-            f"- MLflow run `{mlflow_block['run_id']}` in `{mlflow_block.get('tracking_uri')}`"
-        )
+        # Not the tracking URI: a local store's URI is a path on the machine that trained.
+        lines.append(f"- MLflow run `{mlflow_block['run_id']}`")
     return lines or ["- training_summary.json holds no recognised fields."]
 
 
-def render_card(model_dir: Path, report: dict) -> str:
-    acc, lat = report["accuracy"], report["latency"]
-    labels = ", ".join(report["model"]["labels"])
-    cpu = report["machine"]["cpu"]["model"]
+def render_card(model_dir: Path, report: QuantizationReport) -> str:
+    acc, lat = report.accuracy, report.latency
+    labels = ", ".join(report.model.labels)
+    settings = report.quantization.settings
+    correction = (
+        "; int8's mean logit shift on the calibration images is subtracted at the output."
+        if report.quantization.logit_correction_offset
+        else "."
+    )
     return "\n".join(
         [
-            f"# Model card: {Path(report['model']['source']).name} (int8 ONNX)",
+            f"# Model card: {report.model.name} (int8 ONNX)",
             "",
             f"An image classifier for: {labels}. Input: one RGB photo, prepared as "
             "`preprocessor_config.json` says; output: one probability per label.",
             "",
             "## Provenance",
             "",
-            f"- Trained model: `{report['model']['source']}` "
-            f"({report['model'].get('model_type', 'unknown architecture')})",
+            f"- Trained model: `{report.model.name}` "
+            f"({report.model.model_type or 'unknown architecture'})",
             *_training_lines(model_dir),
-            f"- Exported to ONNX with Optimum (opset {report['export']['opset']}), quantized to "
-            f"int8 with onnxruntime {report['versions'].get('onnxruntime')} (static, "
-            f"{report['quantization']['settings']['calibration']} calibration on "
-            f"{report['calibration_set']['images']} images from "
-            f"`{report['calibration_set']['path']}`) by edgeclass "
-            f"{report['versions'].get('edgeclass')}"
-            + (
-                "; int8's mean logit shift on the calibration images is subtracted at the output."
-                if report["quantization"].get("logit_correction_offset")
-                else "."
-            ),
+            f"- Exported to ONNX with Optimum (opset {report.export.opset}), quantized to "
+            f"int8 with onnxruntime {report.versions.get('onnxruntime')} (static, "
+            f"{settings['calibration']} calibration on {report.calibration_set.images} images "
+            f"from `{report.calibration_set.name}`) by edgeclass "
+            f"{report.versions.get('edgeclass')}" + correction,
             "",
             "## Measured, not promised",
             "",
-            f"On {report['eval_set']['images']} held-out images (`{report['eval_set']['path']}`):",
-            f"fp32 accuracy {100 * acc['fp32']['accuracy']:.2f}%, int8 "
-            f"{100 * acc['int8']['accuracy']:.2f}% (drop {acc['drop_points']:.2f} points); "
-            f"fp32 and int8 agree on {100 * report['agreement']['rate']:.2f}% of images.",
-            f"Latency at batch 1 on {cpu} with {lat['threads']} threads: fp32 "
-            f"{lat['fp32']['batch_1']['p50_ms']:.1f} ms, int8 "
-            f"{lat['int8']['batch_1']['p50_ms']:.1f} ms (median; shared machine, so treat the "
+            f"On {report.eval_set.images} held-out images (`{report.eval_set.name}`):",
+            f"fp32 accuracy {100 * acc.fp32.accuracy:.2f}%, int8 "
+            f"{100 * acc.int8.accuracy:.2f}% (drop {acc.drop_points:.2f} points); "
+            f"fp32 and int8 agree on {100 * report.agreement.rate:.2f}% of images.",
+            f"Latency at batch 1 on {report.machine.cpu.model} with {lat.threads} threads: fp32 "
+            f"{lat.fp32['batch_1'].p50_ms:.1f} ms, int8 "
+            f"{lat.int8['batch_1'].p50_ms:.1f} ms (median; shared machine, so treat the "
             "ratio as the meaningful number).",
             "",
             "## Limits",

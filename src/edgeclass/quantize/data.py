@@ -6,10 +6,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgeclass.errors import DataError
+
+if TYPE_CHECKING:
+    from edgeclass.runtime import Preprocessor
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,9 @@ def scan_labelled_folder(
     return LabelledImages(folder, tuple(paths), tuple(targets), tuple(labels))
 
 
-def load_tensors(images: LabelledImages, preprocessor) -> tuple[np.ndarray, LabelledImages]:
+def load_tensors(
+    images: LabelledImages, preprocessor: Preprocessor
+) -> tuple[np.ndarray, LabelledImages]:
     """(N, 3, H, W) float32 from the runtime's own loader and preprocessor.
 
     Files that cannot be decoded are skipped with a log line; the returned LabelledImages lists

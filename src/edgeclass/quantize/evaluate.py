@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from edgeclass.quantize.report import ClassScore, Scores
 
 
 def logits_of(onnx_path: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
@@ -21,29 +22,18 @@ def logits_of(onnx_path: str | Path, tensors: np.ndarray, batch_size: int = 16) 
     return np.concatenate(outputs).astype(np.float32)
 
 
-@dataclass(frozen=True)
-class Scores:
-    accuracy: float  # 0..1
-    per_class: dict[str, dict[str, float | int]]
-
-    def to_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "per_class": self.per_class}
-
-
 def score(logits: np.ndarray, targets: Sequence[int], labels: Sequence[str]) -> Scores:
+    """Overall and per-class top-1 accuracy (NaN for a class with no images)."""
     predictions = logits.argmax(axis=1)
     truth = np.asarray(targets)
-    per_class: dict[str, dict[str, float | int]] = {}
+    per_class = {}
     for index, label in enumerate(labels):
         mask = truth == index
         count = int(mask.sum())
         correct = int((predictions[mask] == index).sum())
-        per_class[label] = {
-            "images": count,
-            "correct": correct,
-            "accuracy": correct / count if count else float("nan"),
-        }
-    return Scores(float((predictions == truth).mean()), per_class)
+        accuracy = correct / count if count else float("nan")
+        per_class[label] = ClassScore(images=count, correct=correct, accuracy=accuracy)
+    return Scores(accuracy=float((predictions == truth).mean()), per_class=per_class)
 
 
 def accuracy_drop_points(fp32: Scores, int8: Scores) -> float:

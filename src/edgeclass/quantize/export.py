@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edgeclass.errors import ModelError
+from edgeclass.quantize.options import DEFAULTS
 
-log = logging.getLogger(__name__)
-
-# Opset 18 is Optimum's recommended minimum for MobileViT, carries LayerNormalization as one op
-# (ORT fuses it anyway), and every onnxruntime >= 1.14 runs it: new enough for the int8 tools,
-# old enough for the runtimes users have.
-DEFAULT_OPSET = 18
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 REWRITES_FILE = "edgeclass_rewrites.json"
 
 
-def read_trained_folder(model_dir: str | Path) -> dict:
+def read_trained_folder(model_dir: str | Path) -> dict[str, Any]:
     """The folder's config.json, after checking it is a trained model folder we can export."""
     folder = Path(model_dir)
     if not folder.is_dir():
@@ -44,13 +39,13 @@ def read_trained_folder(model_dir: str | Path) -> dict:
     return config
 
 
-def labels_of(config: dict) -> tuple[str, ...]:
+def labels_of(config: dict[str, Any]) -> tuple[str, ...]:
     id2label = config["id2label"]
     return tuple(str(id2label[key]) for key in sorted(id2label, key=int))
 
 
 def export_onnx(
-    model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULT_OPSET, *, rewrite: bool = True
+    model_dir: str | Path, out_dir: str | Path, opset: int = DEFAULTS.opset, *, rewrite: bool = True
 ) -> Path:
     """Optimum's exporter, task image-classification, dynamic batch axis. Returns model.onnx.
 
@@ -85,7 +80,8 @@ def export_onnx(
 
 def applied_rewrites(out_dir: str | Path) -> list[str]:
     """The graph rewrites export_onnx applied to the model it wrote into `out_dir`."""
-    return json.loads((Path(out_dir) / REWRITES_FILE).read_text(encoding="utf-8"))
+    names = json.loads((Path(out_dir) / REWRITES_FILE).read_text(encoding="utf-8"))
+    return [str(name) for name in names]
 
 
 def torch_logits(model_dir: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
@@ -102,21 +98,10 @@ def torch_logits(model_dir: str | Path, tensors: np.ndarray, batch_size: int = 1
     return np.concatenate(outputs)
 
 
-def onnx_logits(onnx_path: str | Path, tensors: np.ndarray, batch_size: int = 16) -> np.ndarray:
-    """Logits from an onnxruntime session built the runtime's way."""
-    from edgeclass.runtime import create_session
-
-    session = create_session(onnx_path)
-    name = session.get_inputs()[0].name
-    outputs = [
-        session.run(None, {name: tensors[start : start + batch_size]})[0]
-        for start in range(0, len(tensors), batch_size)
-    ]
-    return np.concatenate(outputs)
-
-
 def export_parity(model_dir: str | Path, onnx_path: str | Path, tensors: np.ndarray) -> float:
     """Max absolute logit difference between PyTorch and the exported ONNX on `tensors`."""
+    from edgeclass.quantize.evaluate import logits_of
+
     reference = torch_logits(model_dir, tensors)
-    exported = onnx_logits(onnx_path, tensors)
+    exported = logits_of(onnx_path, tensors)
     return float(np.abs(reference - exported).max())

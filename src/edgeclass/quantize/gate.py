@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from edgeclass.errors import EdgeclassError
-from edgeclass.quantize.evaluate import Scores, accuracy_drop_points, logits_of, score
+from edgeclass.quantize.evaluate import accuracy_drop_points, logits_of, score
+from edgeclass.quantize.graph import GraphIndex
+from edgeclass.quantize.report import GateAttempt, GateInfo, Scores
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 class GateFailed(EdgeclassError):
     """The int8 model lost more accuracy than allowed, even with parts of it in float."""
 
-    def __init__(self, message: str, attempts: list[dict]) -> None:
+    def __init__(self, message: str, attempts: list[GateAttempt]) -> None:
         super().__init__(message)
         self.attempts = attempts
 
@@ -62,12 +64,23 @@ class GateResult:
     agreement: float
     choice: FloatChoice = ALL_INT8
     sensitivity: list[tuple[str, float]] = field(default_factory=list)
-    attempts: list[dict] = field(default_factory=list)
+    attempts: list[GateAttempt] = field(default_factory=list)
 
     @property
     def float_nodes(self) -> list[str]:
         """Nodes the gate kept in float."""
         return list(self.choice.why)
+
+    def info(self, max_drop: float, min_agreement: float) -> GateInfo:
+        """The report's `gate` block."""
+        return GateInfo(
+            max_drop_points=max_drop,
+            verdict="passed",
+            min_agreement=min_agreement,
+            kept=self.choice.label,
+            attempts=tuple(self.attempts),
+            sensitivity_noise_added=tuple(self.sensitivity),
+        )
 
 
 def exclusion_steps(max_float_layers: int) -> list[int]:
@@ -97,7 +110,7 @@ def run_gate(
 ) -> GateResult:
     """quantize(float_nodes, out_path) -> int8 path; propose(all-int8 path) -> (float choices in
     the order to try, sensitivity ranking)."""
-    attempts: list[dict] = []
+    attempts: list[GateAttempt] = []
     fp32_predictions = fp32_logits.argmax(axis=1)
 
     def attempt(choice: FloatChoice) -> GateResult:
@@ -107,14 +120,14 @@ def run_gate(
         drop = accuracy_drop_points(fp32_scores, scores)
         agreement = float((logits.argmax(axis=1) == fp32_predictions).mean())
         attempts.append(
-            {
-                "label": choice.label,
-                "float_layers": choice.layers,
-                "float_nodes": list(choice.why),
-                "int8_accuracy": scores.accuracy,
-                "drop_points": drop,
-                "agreement": agreement,
-            }
+            GateAttempt(
+                label=choice.label,
+                float_layers=choice.layers,
+                float_nodes=tuple(choice.why),
+                int8_accuracy=scores.accuracy,
+                drop_points=drop,
+                agreement=agreement,
+            )
         )
         progress(f"int8, {choice.label}: drop {drop:.2f} points, agreement {agreement:.1%}")
         return GateResult(path, logits, scores, drop, agreement, choice)
@@ -139,13 +152,49 @@ def run_gate(
         best = result if done(result) else max(passing, key=lambda r: r.agreement)
         best.sensitivity, best.attempts = ranking, attempts
         return best
-    tried = ", ".join(f"{a['label']}: {a['drop_points']:.2f}" for a in attempts)
+    tried = ", ".join(f"{a.label}: {a.drop_points:.2f}" for a in attempts)
     raise GateFailed(
         f"int8 accuracy drop {result.drop_points:.2f} points exceeds --max-drop {max_drop} "
-        f"even with up to {max((a['float_layers'] for a in attempts), default=0)} layer(s) kept "
+        f"even with up to {max((a.float_layers for a in attempts), default=0)} layer(s) kept "
         f"in float (fp32 {fp32_scores.accuracy:.2%}, int8 {result.int8_scores.accuracy:.2%}; "
         f"drop by attempt: {tried}); raise --max-drop, allow more float layers with "
         "--max-float-nodes, try another --calibration-method, or calibrate on more "
         "representative images",
         attempts,
     )
+
+
+def float_choices(
+    graph: GraphIndex,
+    candidates: Sequence[str],
+    ranking: Sequence[tuple[str, float]],
+    max_layers: int,
+    already_float: Sequence[str],
+) -> list[FloatChoice]:
+    """The float sets the gate tries after all-int8, in order: for k = 1, 2, 4, ...: the k most
+    sensitive layers (each with its bias and activation), then the front of the network up to
+    its k-th layer with weights. Sets equal to one tried before are skipped."""
+    regions = graph.float_regions(candidates)
+    noise = dict(ranking)
+    choices: list[FloatChoice] = []
+    seen: set[frozenset[str]] = set()
+
+    def add(choice: FloatChoice) -> None:
+        key = frozenset(choice.why)
+        if key and key not in seen:
+            seen.add(key)
+            choices.append(choice)
+
+    for k in exclusion_steps(min(max_layers, len(candidates))):
+        why: dict[str, str] = {}
+        for layer, _ in ranking[:k]:
+            why[layer] = (
+                f"accuracy gate: in int8 it adds noise at {noise[layer]:.1%} of the signal's power"
+            )
+            for node in (n for n in regions[layer][1:] if n not in already_float):
+                why.setdefault(node, f"accuracy gate: bias or activation of {layer}")
+        add(FloatChoice(f"sensitive {k}", k, why))
+        front = f"accuracy gate: front of the network, from the input to weighted layer {k}"
+        nodes = graph.front_nodes(candidates, k)
+        add(FloatChoice(f"front {k}", k, {n: front for n in nodes if n not in already_float}))
+    return choices

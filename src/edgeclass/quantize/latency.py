@@ -5,8 +5,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 
 def time_interleaved(
@@ -45,7 +49,7 @@ def summarize(samples: list[float], batch: int) -> dict[str, float]:
     }
 
 
-def session_runner(session, batch: np.ndarray) -> Callable[[], object]:
+def session_runner(session: InferenceSession, batch: np.ndarray) -> Callable[[], object]:
     name = session.get_inputs()[0].name
     return lambda: session.run(None, {name: batch})
 

@@ -24,8 +24,10 @@ CORRECTION_TENSOR = "edgeclass_logit_correction"
 def mean_logit_offset(int8_logits: np.ndarray, fp32_logits: np.ndarray) -> np.ndarray:
     """Per-class mean of int8 minus fp32 logits, centred: softmax ignores a shift common to all
     classes, so only the differences between classes are kept."""
-    offset = (int8_logits.astype(np.float64) - fp32_logits.astype(np.float64)).mean(axis=0)
-    return (offset - offset.mean()).astype(np.float32)
+    offset: np.ndarray = (int8_logits.astype(np.float64) - fp32_logits.astype(np.float64)).mean(
+        axis=0
+    )
+    return np.asarray(offset - offset.mean(), dtype=np.float32)
 
 
 def apply_correction(onnx_path: Path, offset: np.ndarray) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import types
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,7 +27,7 @@ UNFOLD_REWRITE = "mobilevit.unfold_fold_single_transpose"
 SCALE_REWRITE = "mobilevit.attention_scale_folded_into_query"
 
 
-def _padded(size, patch: int):
+def _padded(size: Any, patch: int) -> Any:
     """`size` rounded up to a multiple of `patch`, as Transformers computes it: a traced tensor
     while exporting (so the ONNX graph keeps dynamic height and width), an int otherwise."""
     if torch.jit.is_tracing():
@@ -34,7 +35,10 @@ def _padded(size, patch: int):
     return int(math.ceil(size / patch) * patch)
 
 
-def _unfolding(self, features: torch.Tensor) -> tuple[torch.Tensor, dict]:
+# `self` below is the MobileViTLayer / MobileViTSelfAttention instance each is bound to.
+
+
+def _unfolding(self: Any, features: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
     """(batch, channels, H, W) -> (batch * patch_area, patches, channels), as Transformers'."""
     patch_height, patch_width = self.patch_height, self.patch_width
     batch_size, channels, orig_height, orig_width = features.shape
@@ -62,7 +66,7 @@ def _unfolding(self, features: torch.Tensor) -> tuple[torch.Tensor, dict]:
     return patches, info
 
 
-def _folding(self, patches: torch.Tensor, info: dict) -> torch.Tensor:
+def _folding(self: Any, patches: torch.Tensor, info: dict[str, Any]) -> torch.Tensor:
     """The inverse of _unfolding."""
     patch_height, patch_width = self.patch_height, self.patch_width
     rows, cols = info["num_patches_height"], info["num_patches_width"]
@@ -77,22 +81,21 @@ def _folding(self, patches: torch.Tensor, info: dict) -> torch.Tensor:
     return features
 
 
-def _attention_with_prescaled_query(self, hidden_states: torch.Tensor) -> torch.Tensor:
+def _attention_with_prescaled_query(self: Any, hidden_states: torch.Tensor) -> torch.Tensor:
     """Transformers' MobileViTSelfAttention.forward without the division: the query
     projection already carries the 1/sqrt(head size)."""
     batch_size = hidden_states.shape[0]
 
     def heads(projection: nn.Linear) -> torch.Tensor:
-        return (
-            projection(hidden_states)
-            .view(batch_size, -1, self.num_attention_heads, self.attention_head_size)
-            .transpose(1, 2)
-        )
+        projected: torch.Tensor = projection(hidden_states)
+        shape = (batch_size, -1, self.num_attention_heads, self.attention_head_size)
+        return projected.view(shape).transpose(1, 2)
 
     query, key, value = heads(self.query), heads(self.key), heads(self.value)
     probs = nn.functional.softmax(torch.matmul(query, key.transpose(-1, -2)), dim=-1)
     context = torch.matmul(self.dropout(probs), value).permute(0, 2, 1, 3).contiguous()
-    return context.view(*context.size()[:-2], self.all_head_size)
+    merged: torch.Tensor = context.view(*context.size()[:-2], self.all_head_size)
+    return merged
 
 
 def prepare_for_export(model: nn.Module) -> list[str]:
@@ -108,8 +111,9 @@ def prepare_for_export(model: nn.Module) -> list[str]:
     applied: set[str] = set()
     for module in model.modules():
         if type(module) is mobilevit.MobileViTLayer:
-            module.unfolding = types.MethodType(_unfolding, module)
-            module.folding = types.MethodType(_folding, module)
+            # Bound to this instance only: the Transformers class stays as it is.
+            module.unfolding = types.MethodType(_unfolding, module)  # type: ignore[method-assign]
+            module.folding = types.MethodType(_folding, module)  # type: ignore[method-assign]
             applied.add(UNFOLD_REWRITE)
         elif type(module) is mobilevit.MobileViTSelfAttention:
             scale = 1.0 / math.sqrt(module.attention_head_size)
@@ -117,6 +121,7 @@ def prepare_for_export(model: nn.Module) -> list[str]:
                 module.query.weight.mul_(scale)
                 if module.query.bias is not None:
                     module.query.bias.mul_(scale)
-            module.forward = types.MethodType(_attention_with_prescaled_query, module)
+            rewritten = types.MethodType(_attention_with_prescaled_query, module)
+            module.forward = rewritten  # type: ignore[method-assign]
             applied.add(SCALE_REWRITE)
     return sorted(applied)

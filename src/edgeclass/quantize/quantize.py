@@ -14,15 +14,14 @@ What makes int8 pay on MobileViT (measured; see docs/quantize.md):
 from __future__ import annotations
 
 import enum
-import logging
 import tempfile
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from edgeclass.errors import ModelError
+import numpy as np
 
-log = logging.getLogger(__name__)
+from edgeclass.quantize.graph import WEIGHTED_OP_TYPES, GraphIndex
 
 
 class CalibrationChoice(str, enum.Enum):
@@ -33,8 +32,6 @@ class CalibrationChoice(str, enum.Enum):
 
 # Kept in float by default, by operator type (see the module docstring for why).
 FLOAT_OP_TYPES = frozenset({"Softmax", "LayerNormalization"})
-# Layers the sensitivity search may move back to float: the ones with int8 weights.
-WEIGHTED_OP_TYPES = frozenset({"Conv", "MatMul", "Gemm"})
 
 
 @dataclass(frozen=True)
@@ -51,9 +48,9 @@ class QuantSettings:
     # Subtract int8's mean logit shift, measured on the calibration images (logit_correction.py).
     logit_correction: bool = True
     exclude_nodes: tuple[str, ...] = ()
-    extra_options: dict = field(default_factory=dict)
+    extra_options: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "format": "QDQ" if self.mode == "static" else "QOperator (dynamic)",
@@ -70,7 +67,7 @@ class QuantSettings:
         }
 
 
-def settings_for_cpu(has_vnni: bool, machine: str, **overrides) -> QuantSettings:
+def settings_for_cpu(has_vnni: bool, machine: str, **overrides: Any) -> QuantSettings:
     """reduce_range only where it is needed: x86 without VNNI."""
     is_x86 = machine.lower() in {"x86_64", "amd64", "i386", "i686"}
     return QuantSettings(reduce_range=is_x86 and not has_vnni, **overrides)
@@ -85,103 +82,18 @@ def preprocess_for_quantization(fp32_path: Path, out_path: Path) -> Path:
     return out_path
 
 
-def graph_nodes(onnx_path: Path) -> list:
-    import onnx
-
-    return list(onnx.load(str(onnx_path), load_external_data=False).graph.node)
-
-
-def attention_core_nodes(onnx_path: Path) -> list[str]:
-    """MatMuls whose inputs are both activations (Q.K^T, attn.V) and the Divs that scale them."""
-    import onnx
-
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
-    constants = {init.name for init in graph.initializer}
-    constants |= {n.output[0] for n in graph.node if n.op_type == "Constant"}
-    names = []
-    for node in graph.node:
-        core_matmul = node.op_type == "MatMul" and not any(i in constants for i in node.input)
-        scale = node.op_type == "Div" and node.input[1] in constants
-        if core_matmul or scale:
-            names.append(node.name)
-    return names
-
-
-def weighted_nodes(onnx_path: Path) -> list[str]:
-    """Names of the nodes whose weights int8 quantization would touch, in graph order."""
-    import onnx
-
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
-    constants = {init.name for init in graph.initializer}
-    return [
-        node.name
-        for node in graph.node
-        if node.op_type in WEIGHTED_OP_TYPES and any(i in constants for i in node.input[1:])
-    ]
-
-
-# What follows a layer and belongs with it in float: its bias Add (MatMul layers) and its
-# activation (SiLU is Sigmoid + Mul). Keeping only the weighted node in float would leave its
-# output quantized, since the quantizer quantizes the inputs of every int8 node.
-_LAYER_TAIL_OP_TYPES = frozenset({"Add", "Mul", "Sigmoid", "Relu", "Clip", "HardSigmoid", "Tanh"})
-
-
-def float_regions(onnx_path: Path, names: Sequence[str]) -> dict[str, list[str]]:
-    """For each weighted node: itself plus the bias Add / activation nodes that read only its
-    result (and constants). A residual Add, which reads another branch, is not part of it."""
-    import onnx
-
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
-    constants = {init.name for init in graph.initializer}
-    constants |= {n.output[0] for n in graph.node if n.op_type == "Constant"}
-    consumers: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    by_name = {node.name: node for node in graph.node}
-    regions = {}
-    for name in names:
-        region, produced, frontier = [name], set(by_name[name].output), list(by_name[name].output)
-        while frontier:
-            for node in consumers.get(frontier.pop(), []):
-                own = all(i in produced or i in constants for i in node.input)
-                if node.op_type in _LAYER_TAIL_OP_TYPES and own and node.name not in region:
-                    region.append(node.name)
-                    produced.update(node.output)
-                    frontier.extend(node.output)
-        regions[name] = region
-    return regions
-
-
-def front_nodes(onnx_path: Path, weighted: Sequence[str], count: int) -> list[str]:
-    """Every node from the graph's start to the end of the `count`-th weighted layer's region:
-    the front of the network, with what lies between its layers (residual Adds included)."""
-    order = [node.name for node in graph_nodes(onnx_path)]
-    last = weighted[count - 1]
-    end = max(order.index(name) for name in float_regions(onnx_path, [last])[last])
-    return order[: end + 1]
-
-
-def check_node_names(onnx_path: Path, names: Iterable[str]) -> None:
-    known = {node.name for node in graph_nodes(onnx_path)}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ModelError(
-            f"--exclude-nodes names nodes that are not in the graph: {', '.join(unknown)} "
-            "(the report's `quantizable_nodes` lists the names)"
-        )
-
-
 def quantize_model(
     prepared_path: Path,
     out_path: Path,
-    calibration_tensors,
+    calibration_tensors: np.ndarray,
     input_name: str,
     settings: QuantSettings,
     *,
     cache_path: Path | None = None,
+    graph: GraphIndex | None = None,
 ) -> Path:
-    """Write the int8 model. cache_path (JSON) lets retries reuse one calibration pass."""
+    """Write the int8 model. cache_path (JSON) lets retries reuse one calibration pass; graph
+    is `prepared_path`'s index, when the caller has it already."""
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -195,7 +107,7 @@ def quantize_model(
 
     excluded = list(settings.exclude_nodes)
     if settings.float_attention_core:
-        excluded += attention_core_nodes(prepared_path)
+        excluded += (graph or GraphIndex.load(prepared_path)).attention_core_nodes()
     if settings.mode == "dynamic":
         quantize_dynamic(
             str(prepared_path),
@@ -204,7 +116,7 @@ def quantize_model(
             reduce_range=settings.reduce_range,
             weight_type=QuantType.QInt8,
             nodes_to_exclude=list(settings.exclude_nodes),
-            op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+            op_types_to_quantize=sorted(WEIGHTED_OP_TYPES),
         )
         return out_path
     op_types = sorted((set(QDQRegistry) | set(QLinearOpsRegistry)) - FLOAT_OP_TYPES)
@@ -239,20 +151,6 @@ def quantize_model(
             extra_options=extra,
         )
     return out_path
-
-
-def float_nodes(int8_path: Path, candidates: Sequence[str]) -> list[str]:
-    """Which of `candidates` still compute in float in an int8 model (weights not quantized)."""
-    import onnx
-
-    graph = onnx.load(str(int8_path), load_external_data=False).graph
-    constants = {init.name for init in graph.initializer}
-    by_name = {node.name: node for node in graph.node}
-    return [
-        name
-        for name in candidates
-        if name in by_name and any(i in constants for i in by_name[name].input[1:])
-    ]
 
 
 def compact_for_shipping(model_path: Path, out_path: Path) -> Path:

@@ -1,217 +1,447 @@
-"""quantization_report.json + quantization_report.md, and logging them to the training run."""
+"""quantization_report.json as a typed artefact: `QuantizationReport`, built, written and read.
+
+Every reader goes through `QuantizationReport.from_dict` (or `read_report`): `edgeclass report`,
+the model card, the Markdown page. It reads every schema edgeclass has written (schema 1 held
+absolute paths; they are shortened to names on reading) and ignores keys it does not know.
+
+Reading needs only the standard library, numpy and edgeclass.errors (no onnx, torch or mlflow):
+the desktop and `edgeclass report` can read reports without the quantize extra.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import logging
 import math
-import os
-import tempfile
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from edgeclass.file_modes import as_new_file
+import numpy as np
 
-log = logging.getLogger(__name__)
+from edgeclass.errors import ModelError
 
 REPORT_JSON = "quantization_report.json"
 REPORT_MD = "quantization_report.md"
+SCHEMA_VERSION = 2  # 2: names instead of absolute paths (model, data sets), stage timings
+PREPROCESS = "onnxruntime.quantization.shape_inference.quant_pre_process (skip_symbolic_shape=True)"
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        as_new_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+class ReportError(ModelError):
+    """A quantization_report.json that is missing, not JSON, or not a report edgeclass wrote."""
 
 
-def _json_safe(value):
+def display_name(path: str | PurePath) -> str:
+    """A folder's last two path parts (`catsdogs/test`): enough to recognise it, and never a
+    build-machine path in a shipped file."""
+    pure = PurePath(path)
+    return "/".join(part for part in pure.parts[-2:] if part != pure.anchor) or str(path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelInfo:
+    name: str  # display_name of the trained model folder
+    model_type: str | None = None
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageSet:
+    name: str  # display_name of the folder
+    images: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportInfo:
+    tool: str = "optimum.exporters.onnx.onnx_export_from_model"
+    graph_rewrites: tuple[str, ...] = ()
+    task: str = "image-classification"
+    opset: int
+    dynamic_batch: bool = True
+    parity_max_abs_diff: float
+    parity_images: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationTrial:
+    method: str
+    int8_accuracy: float
+    mean_abs_logit_error: float
+    agreement: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuantizationInfo:
+    settings: dict[str, Any]  # QuantSettings.to_dict(), verbatim
+    logit_correction_offset: tuple[float, ...] | None = None
+    calibration_trials: tuple[CalibrationTrial, ...] = ()
+    preprocess: str = PREPROCESS
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateAttempt:
+    label: str = ""
+    float_layers: int = 0
+    float_nodes: tuple[str, ...] = ()
+    int8_accuracy: float
+    drop_points: float
+    agreement: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateInfo:
+    max_drop_points: float
+    verdict: str = "passed"
+    min_agreement: float | None = None
+    kept: str | None = None
+    attempts: tuple[GateAttempt, ...] = ()
+    sensitivity_noise_added: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassScore:
+    images: int
+    correct: int
+    accuracy: float  # nan when the class has no images
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scores:
+    accuracy: float  # 0..1
+    per_class: dict[str, ClassScore]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accuracy:
+    fp32: Scores
+    int8: Scores
+    drop_points: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disagreement:
+    path: str  # relative to the eval set's folder
+    truth: str
+    fp32: str
+    int8: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    rate: float
+    disagreements: tuple[Disagreement, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogitError:
+    max_abs: float
+    mean_abs: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timing:
+    batch: int
+    p50_ms: float
+    p95_ms: float
+    images_per_s: float
+    runs: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Latency:
+    threads: int
+    fp32: dict[str, Timing]  # "batch_1", "batch_8"
+    int8: dict[str, Timing]
+    speedup_batch_1: float
+    speedup_batch_n: float
+
+    @property
+    def largest_batch(self) -> int:
+        return max(timing.batch for timing in self.int8.values())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    fp32: int
+    int8: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FloatNode:
+    node: str
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cpu:
+    model: str
+    machine: str = ""
+    logical_cpus: int | None = None
+    isa: dict[str, bool] = field(default_factory=dict)
+    vnni: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Machine:
+    cpu: Cpu
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageTime:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuantizationReport:
+    schema: int = SCHEMA_VERSION
+    model: ModelInfo
+    calibration_set: ImageSet
+    eval_set: ImageSet
+    export: ExportInfo
+    quantization: QuantizationInfo
+    gate: GateInfo
+    accuracy: Accuracy
+    agreement: Agreement
+    logit_error: LogitError
+    latency: Latency
+    sizes_bytes: Sizes
+    float_nodes: tuple[FloatNode, ...] = ()
+    quantizable_nodes: tuple[str, ...] = ()
+    machine: Machine
+    versions: dict[str, str | None] = field(default_factory=dict)
+    stages: tuple[StageTime, ...] = ()  # each pipeline stage and its seconds, in order
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: lists for tuples, None for NaN."""
+        plain: dict[str, Any] = _json_ready(dataclasses.asdict(self))
+        return plain
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QuantizationReport:
+        """Any schema up to SCHEMA_VERSION; ReportError when `data` is not such a report."""
+        if not isinstance(data, Mapping):
+            raise ReportError("a quantization report is a JSON object")
+        schema = data.get("schema", 1)
+        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+            raise ReportError(
+                f"quantization report schema {schema!r} is newer than this edgeclass reads "
+                f"(up to {SCHEMA_VERSION})"
+            )
+        try:
+            return _report_from(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ReportError(f"not a quantization report edgeclass wrote: {error!r}") from error
+
+
+def _json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
     return value
 
 
-def write_report(folder: Path, report: dict) -> tuple[Path, Path]:
+def _leaf(cls: type[T], data: Mapping[str, Any]) -> T:
+    """A dataclass of plain fields from the keys it knows; lists become tuples, unknown keys
+    are ignored, a missing required key raises TypeError."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    return cls(**values)
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _scores_from(data: Mapping[str, Any]) -> Scores:
+    per_class = {
+        label: ClassScore(
+            images=int(item["images"]),
+            correct=int(item["correct"]),
+            accuracy=_float(item["accuracy"]),
+        )
+        for label, item in data["per_class"].items()
+    }
+    return Scores(accuracy=_float(data["accuracy"]), per_class=per_class)
+
+
+def _named_set(data: Mapping[str, Any], legacy_key: str) -> dict[str, Any]:
+    """Schema 1 kept an absolute `path` (`source` for the model); schema 2 keeps a name."""
+    values = dict(data)
+    if "name" not in values:
+        values["name"] = display_name(values[legacy_key])
+    return values
+
+
+def _report_from(data: Mapping[str, Any]) -> QuantizationReport:
+    quantization, gate, latency = data["quantization"], data["gate"], data["latency"]
+    offset = quantization.get("logit_correction_offset")
+    return QuantizationReport(
+        schema=SCHEMA_VERSION,
+        model=_leaf(ModelInfo, _named_set(data["model"], "source")),
+        calibration_set=_leaf(ImageSet, _named_set(data["calibration_set"], "path")),
+        eval_set=_leaf(ImageSet, _named_set(data["eval_set"], "path")),
+        export=_leaf(ExportInfo, data["export"]),
+        quantization=QuantizationInfo(
+            settings=dict(quantization["settings"]),
+            logit_correction_offset=None if offset is None else tuple(map(float, offset)),
+            calibration_trials=tuple(
+                _leaf(CalibrationTrial, t) for t in quantization.get("calibration_trials") or ()
+            ),
+            preprocess=quantization.get("preprocess", PREPROCESS),
+        ),
+        gate=GateInfo(
+            max_drop_points=float(gate["max_drop_points"]),
+            verdict=str(gate.get("verdict", "passed")),
+            min_agreement=gate.get("min_agreement"),
+            kept=gate.get("kept"),
+            attempts=tuple(_leaf(GateAttempt, a) for a in gate.get("attempts") or ()),
+            sensitivity_noise_added=tuple(
+                (str(name), float(nsr)) for name, nsr in gate.get("sensitivity_noise_added") or ()
+            ),
+        ),
+        accuracy=Accuracy(
+            fp32=_scores_from(data["accuracy"]["fp32"]),
+            int8=_scores_from(data["accuracy"]["int8"]),
+            drop_points=float(data["accuracy"]["drop_points"]),
+        ),
+        agreement=Agreement(
+            rate=float(data["agreement"]["rate"]),
+            disagreements=tuple(
+                _leaf(Disagreement, d) for d in data["agreement"].get("disagreements") or ()
+            ),
+        ),
+        logit_error=_leaf(LogitError, data["logit_error"]),
+        latency=Latency(
+            threads=int(latency["threads"]),
+            fp32={key: _leaf(Timing, t) for key, t in latency["fp32"].items()},
+            int8={key: _leaf(Timing, t) for key, t in latency["int8"].items()},
+            speedup_batch_1=float(latency["speedup_batch_1"]),
+            speedup_batch_n=float(latency["speedup_batch_n"]),
+        ),
+        sizes_bytes=_leaf(Sizes, data["sizes_bytes"]),
+        float_nodes=tuple(_leaf(FloatNode, item) for item in data.get("float_nodes") or ()),
+        quantizable_nodes=tuple(data.get("quantizable_nodes") or ()),
+        machine=Machine(cpu=_leaf(Cpu, data["machine"]["cpu"])),
+        versions=dict(data.get("versions") or {}),
+        stages=tuple(_leaf(StageTime, stage) for stage in data.get("stages") or ()),
+    )
+
+
+def read_report(folder: Path) -> QuantizationReport:
+    """The report of a model folder written by `edgeclass quantize`."""
+    path = folder / REPORT_JSON
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(
+            f"{folder} has no {REPORT_JSON} (write one with `edgeclass quantize`)"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ReportError(f"{path} is not readable JSON: {error}") from error
+    try:
+        return QuantizationReport.from_dict(data)
+    except ReportError as error:
+        raise ReportError(f"{path}: {error}") from error
+
+
+def write_report(folder: Path, report: QuantizationReport) -> tuple[Path, Path]:
+    """quantization_report.json and the same numbers as a page, quantization_report.md."""
+    from edgeclass.quantize.files import write_text_atomic
+    from edgeclass.quantize.report_page import render_markdown
+
     json_path, md_path = folder / REPORT_JSON, folder / REPORT_MD
-    write_text_atomic(json_path, json.dumps(_json_safe(report), indent=2) + "\n")
+    write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
     write_text_atomic(md_path, render_markdown(report))
     return json_path, md_path
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}%"
-
-
-def render_markdown(report: dict) -> str:
-    """The human page: the same numbers as the JSON, as tables."""
-    acc, lat, size = report["accuracy"], report["latency"], report["sizes_bytes"]
-    cpu = report["machine"]["cpu"]
-    lines = [
-        f"# Quantization report: {report['model']['source']}",
-        "",
-        f"Verdict: **{report['gate']['verdict']}** (int8 lost {acc['drop_points']:.2f} points; "
-        f"allowed {report['gate']['max_drop_points']}).",
-        "",
-        "## Accuracy on the held-out set",
-        "",
-        f"{report['eval_set']['images']} images from `{report['eval_set']['path']}`.",
-        "",
-        "| | fp32 | int8 |",
-        "|---|---|---|",
-        f"| overall | {_pct(acc['fp32']['accuracy'])} | {_pct(acc['int8']['accuracy'])} |",
-    ]
-    for label, fp in acc["fp32"]["per_class"].items():
-        q = acc["int8"]["per_class"][label]
-        lines.append(
-            f"| {label} ({fp['images']} images) | {_pct(fp['accuracy'])} | {_pct(q['accuracy'])} |"
+def agreement_of(
+    fp32_logits: np.ndarray,
+    int8_logits: np.ndarray,
+    eval_paths: Sequence[str],
+    targets: Sequence[int],
+    labels: Sequence[str],
+) -> Agreement:
+    """How often int8's top-1 is fp32's, and every image where it is not."""
+    fp32_pred, int8_pred = fp32_logits.argmax(1), int8_logits.argmax(1)
+    disagreements = tuple(
+        Disagreement(
+            path=eval_paths[i],
+            truth=labels[targets[i]],
+            fp32=labels[fp32_pred[i]],
+            int8=labels[int8_pred[i]],
         )
-    agreement = report["agreement"]
-    lines += [
-        "",
-        f"Top-1 agreement fp32 vs int8: {_pct(agreement['rate'])} "
-        f"({len(agreement['disagreements'])} images differ). Logit error: max "
-        f"{report['logit_error']['max_abs']:.4f}, mean {report['logit_error']['mean_abs']:.4f}.",
-        "",
-    ]
-    if agreement["disagreements"]:
-        lines += ["| image | truth | fp32 | int8 |", "|---|---|---|---|"]
-        for item in agreement["disagreements"][:50]:
-            lines.append(f"| {item['path']} | {item['truth']} | {item['fp32']} | {item['int8']} |")
-        lines.append("")
-    lines += [
-        "## Speed",
-        "",
-        f"CPU: {cpu['model']} ({cpu['logical_cpus']} logical CPUs); ISA: "
-        + ", ".join(flag for flag, present in cpu["isa"].items() if present)
-        + f". onnxruntime CPU provider, {lat['threads']} intra-op threads; fp32 and int8 timed "
-        "interleaved in one run.",
-        "",
-        "| model | batch | p50 ms | p95 ms | images/s |",
-        "|---|---|---|---|---|",
-    ]
-    for name in ("fp32", "int8"):
-        for stats in lat[name].values():
-            lines.append(
-                f"| {name} | {stats['batch']} | {stats['p50_ms']:.2f} | {stats['p95_ms']:.2f} "
-                f"| {stats['images_per_s']:.1f} |"
-            )
-    lines += [
-        "",
-        f"int8 speed-up at batch 1: x{lat['speedup_batch_1']:.2f}; at batch "
-        f"{max(s['batch'] for s in lat['int8'].values())}: x{lat['speedup_batch_n']:.2f}."
-        + (
-            " **int8 is slower than fp32 here**: small models spend their time in per-operator "
-            "overhead, and int8 adds Quantize/Dequantize and splits SiLU in two."
-            if lat["speedup_batch_1"] < 1.0
-            else ""
-        ),
-        "",
-        "## Sizes",
-        "",
-        f"fp32 {size['fp32'] / 1e6:.2f} MB, int8 {size['int8'] / 1e6:.2f} MB "
-        f"({100 * size['int8'] / size['fp32']:.1f}% of fp32).",
-        "",
-        "## Export and quantization",
-        "",
-        f"Exported with Optimum, opset {report['export']['opset']}; PyTorch vs ONNX fp32 max "
-        f"abs logit difference {report['export']['parity_max_abs_diff']:.2e} on "
-        f"{report['export']['parity_images']} images. Exact graph rewrites before export: "
-        f"{', '.join(report['export'].get('graph_rewrites') or ['none'])}.",
-        "",
-        "Settings: `" + json.dumps(report["quantization"]["settings"]) + "`",
-        "",
-    ]
-    offset = report["quantization"].get("logit_correction_offset")
-    if offset:
-        lines += [
-            "Logit correction: int8's mean logit shift on the calibration images, "
-            + ", ".join(
-                f"{label} {value:+.3f}"
-                for label, value in zip(report["model"]["labels"], offset, strict=True)
-            )
-            + ", is subtracted by one Add after the logits.",
-            "",
-        ]
-    calibration = report["quantization"].get("calibration_trials") or []
-    if calibration:
-        lines += [
-            "Calibration trials (the closest to fp32 by mean logit error is kept):",
-            "",
-            "| calibration | int8 accuracy | mean abs logit error | agreement |",
-            "|---|---|---|---|",
-        ]
-        for trial in calibration:
-            lines.append(
-                f"| {trial['method']} | {_pct(trial['int8_accuracy'])} | "
-                f"{trial['mean_abs_logit_error']:.4f} | {_pct(trial['agreement'])} |"
-            )
-        lines.append("")
-    gate = report["gate"]
-    if len(gate["attempts"]) > 1:
-        lines += [
-            f"Gate attempts (target: drop <= {gate['max_drop_points']} points, agreement >= "
-            f"{_pct(gate.get('min_agreement'))}; kept: {gate.get('kept', 'the last')}):",
-            "",
-            "| attempt | layers with weights in float | int8 accuracy | drop | agreement |",
-            "|---|---|---|---|---|",
-        ]
-        for attempt in gate["attempts"]:
-            lines.append(
-                f"| {attempt.get('label', '')} | {attempt.get('float_layers', '')} | "
-                f"{_pct(attempt['int8_accuracy'])} | {attempt['drop_points']:.2f} | "
-                f"{_pct(attempt.get('agreement'))} |"
-            )
-        lines.append("")
-    lines += ["## Layers kept in float", ""]
-    by_reason: dict[str, list[str]] = {}
-    for item in report["float_nodes"]:
-        by_reason.setdefault(item["why"], []).append(item["node"])
-    for why, nodes in by_reason.items():
-        lines.append(f"- {why}: " + ", ".join(f"`{node}`" for node in nodes))
-    if not report["float_nodes"]:
-        lines.append("None beyond the defaults (Softmax, LayerNormalization, attention core).")
-    lines += ["", "## Versions", ""]
-    lines += [f"- {name}: {version}" for name, version in report["versions"].items()]
-    return "\n".join(lines) + "\n"
+        for i in map(int, np.nonzero(fp32_pred != int8_pred)[0])
+    )
+    return Agreement(rate=float((fp32_pred == int8_pred).mean()), disagreements=disagreements)
 
 
-def mlflow_target(model_dir: Path) -> tuple[str, str] | None:
-    """(run_id, tracking_uri) from the trainer's training_summary.json, when it has them."""
-    path = model_dir / "training_summary.json"
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    block = summary.get("mlflow", summary) if isinstance(summary, dict) else {}
-    run_id, uri = block.get("run_id"), block.get("tracking_uri")
-    return (run_id, uri) if run_id and uri else None
+def latency_of(
+    timings: Mapping[str, Mapping[str, Mapping[str, float]]], threads: int, bench_batch: int
+) -> Latency:
+    """latency.compare_onnx's figures for "fp32" and "int8", with the speed-ups."""
+    fp32 = {key: _leaf(Timing, t) for key, t in timings["fp32"].items()}
+    int8 = {key: _leaf(Timing, t) for key, t in timings["int8"].items()}
+    largest = f"batch_{bench_batch}"
+    return Latency(
+        threads=threads,
+        fp32=fp32,
+        int8=int8,
+        speedup_batch_1=fp32["batch_1"].p50_ms / int8["batch_1"].p50_ms,
+        speedup_batch_n=fp32[largest].p50_ms / int8[largest].p50_ms,
+    )
 
 
-def log_to_mlflow(run_id: str, tracking_uri: str, report: dict, folder: Path) -> None:
-    """Metrics and the report files, into the training run (prefix `quant_`)."""
-    import mlflow
-
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    acc, lat = report["accuracy"], report["latency"]
-    metrics = {
-        "quant_fp32_accuracy": acc["fp32"]["accuracy"],
-        "quant_int8_accuracy": acc["int8"]["accuracy"],
-        "quant_accuracy_drop_points": acc["drop_points"],
-        "quant_agreement": report["agreement"]["rate"],
-        "quant_fp32_p50_ms_b1": lat["fp32"]["batch_1"]["p50_ms"],
-        "quant_int8_p50_ms_b1": lat["int8"]["batch_1"]["p50_ms"],
-        "quant_speedup_b1": lat["speedup_batch_1"],
-        "quant_int8_size_mb": report["sizes_bytes"]["int8"] / 1e6,
-    }
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, float(value))
-    for name in (REPORT_JSON, REPORT_MD):
-        client.log_artifact(run_id, str(folder / name), artifact_path="quantization")
+def build_report(
+    *,
+    model: ModelInfo,
+    calibration_set: ImageSet,
+    eval_set: ImageSet,
+    eval_paths: Sequence[str],
+    targets: Sequence[int],
+    fp32_logits: np.ndarray,
+    int8_logits: np.ndarray,
+    fp32_scores: Scores,
+    int8_scores: Scores,
+    drop_points: float,
+    export: ExportInfo,
+    quantization: QuantizationInfo,
+    gate: GateInfo,
+    latency: Latency,
+    sizes: Sizes,
+    float_nodes: Sequence[FloatNode],
+    quantizable_nodes: Sequence[str],
+    cpu: Mapping[str, Any],
+    versions: Mapping[str, str | None],
+    stages: Sequence[StageTime],
+) -> QuantizationReport:
+    """The report of one run; eval_paths are relative to the eval set's folder."""
+    error = np.abs(fp32_logits - int8_logits)
+    return QuantizationReport(
+        model=model,
+        calibration_set=calibration_set,
+        eval_set=eval_set,
+        export=export,
+        quantization=quantization,
+        gate=gate,
+        accuracy=Accuracy(fp32=fp32_scores, int8=int8_scores, drop_points=drop_points),
+        agreement=agreement_of(fp32_logits, int8_logits, eval_paths, targets, model.labels),
+        logit_error=LogitError(max_abs=float(error.max()), mean_abs=float(error.mean())),
+        latency=latency,
+        sizes_bytes=sizes,
+        float_nodes=tuple(float_nodes),
+        quantizable_nodes=tuple(quantizable_nodes),
+        machine=Machine(cpu=_leaf(Cpu, cpu)),
+        versions=dict(versions),
+        stages=tuple(stages),
+    )

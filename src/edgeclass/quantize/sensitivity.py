@@ -17,14 +17,19 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from onnx import ModelProto
+    from onnxruntime import InferenceSession
 
-def _with_outputs(model_path: Path, tensor_names: Sequence[str], out_path: Path) -> Path:
+
+def _with_outputs(model: ModelProto, tensor_names: Sequence[str], out_path: Path) -> Path:
+    """Add `tensor_names` to `model`'s outputs (in place) and save it to `out_path`."""
     import onnx
 
-    model = onnx.load(str(model_path))
     existing = {output.name for output in model.graph.output}
     for name in tensor_names:
         if name not in existing:
@@ -34,7 +39,7 @@ def _with_outputs(model_path: Path, tensor_names: Sequence[str], out_path: Path)
     return out_path
 
 
-def _raw_session(path: Path):
+def _raw_session(path: Path) -> InferenceSession:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -55,15 +60,15 @@ def layer_sensitivity(
     """(node name, noise-to-signal power ratio added) for each candidate, most sensitive first."""
     import onnx
 
-    graph = onnx.load(str(float_path), load_external_data=False).graph
-    by_name = {node.name: node for node in graph.node}
+    float_model, int8_model = onnx.load(str(float_path)), onnx.load(str(int8_path))
+    by_name = {node.name: node for node in float_model.graph.node}
     nodes = [by_name[name] for name in candidates if name in by_name]
     watched = sorted({t for node in nodes for t in (node.input[0], node.output[0])})
     signal = dict.fromkeys(watched, 0.0)
     noise = dict.fromkeys(watched, 0.0)
     with tempfile.TemporaryDirectory(prefix="edgeclass-sens-") as scratch:
-        float_session = _raw_session(_with_outputs(float_path, watched, Path(scratch) / "f.onnx"))
-        int8_session = _raw_session(_with_outputs(int8_path, watched, Path(scratch) / "q.onnx"))
+        float_session = _raw_session(_with_outputs(float_model, watched, Path(scratch) / "f.onnx"))
+        int8_session = _raw_session(_with_outputs(int8_model, watched, Path(scratch) / "q.onnx"))
         input_name = float_session.get_inputs()[0].name
         names = [output.name for output in float_session.get_outputs()]
         qnames = [output.name for output in int8_session.get_outputs()]

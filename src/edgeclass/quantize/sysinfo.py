@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 from pathlib import Path
+from typing import TypedDict
 
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
 TOOLS = (
@@ -22,8 +23,16 @@ TOOLS = (
 )
 
 
-def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict:
-    model, flags = platform.processor() or platform.machine(), set()
+class CpuInfo(TypedDict):
+    model: str
+    machine: str
+    logical_cpus: int | None
+    isa: dict[str, bool]
+    vnni: bool  # an int8 dot-product instruction: AVX512-VNNI, AVX-VNNI or ARM's dot product
+
+
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuInfo:
+    model, flags = platform.processor() or platform.machine(), set[str]()
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
