@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ImageIn(BaseModel):
@@ -90,7 +91,9 @@ def _decode_base64(text: str, where: str) -> bytes:
 async def _parse_multipart(request: Request, max_images: int) -> Parsed:
     try:
         form = await request.form(max_files=max_images, max_fields=100)
-    except HTTPException as error:
+    except StarletteHTTPException as error:  # what Starlette makes of a multipart error
+        if error.status_code != 400:  # e.g. the body limit's 413
+            raise
         if "Too many files" in str(error.detail):
             raise HTTPException(
                 413, f"more than {max_images} images in one request (--max-images)"
