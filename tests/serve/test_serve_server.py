@@ -32,9 +32,9 @@ def test_results_are_those_of_classify_on_the_same_files(
     text.write_text("not a photo")
     files = [*photos, make_image("grey.png", mode="L"), truncated, text]
     out = tmp_path / "classify.json"
+    command = [sys.executable, "-m", "edgeclass", "classify", *map(str, files)]
     cli = subprocess.run(
-        [sys.executable, "-m", "edgeclass", "classify", *map(str, files), "-k", "2", "-q"]
-        + ["-f", "json", "-o", str(out)],
+        [*command, "-k", "2", "-q", "-f", "json", "-o", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
