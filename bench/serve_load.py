@@ -186,6 +186,25 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 120) -> No
     raise SystemExit(f"server on port {port} not ready after {timeout} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (a load-independent cost)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def batches_so_far(port: int) -> tuple[float, float]:
+    """(images, batches) the batched server has run, from its /metrics."""
+    with socket.create_connection((HOST, port), timeout=10) as sock:
+        sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+        text = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("edgeclass_batch_size_sum", "edgeclass_batch_size_count"):
+            values[name] = float(value)
+    return values["edgeclass_batch_size_sum"], values["edgeclass_batch_size_count"]
+
+
 def peak_rss_mb(pid: int) -> dict:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -200,13 +219,14 @@ def measure_classify(files: list[Path], model: str | None) -> dict:
 
     classifier = Classifier(model)
     list(classifier.classify_paths(files[:8]))  # warm-up
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     results = list(classifier.classify_paths(files, batch_size=2, top_k=1))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {
         "images": len(results),
         "seconds": round(elapsed, 2),
         "images_per_s": round(len(results) / elapsed, 1),
+        "cpu_ms_per_image": round(1000 * cpu / len(results), 2),
         "failed": sum(not r.ok for r in results),
     }
 
@@ -223,6 +243,9 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=8)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--max-queue", type=int, default=64)
+    parser.add_argument(
+        "--serve-args", default="", help="more `edgeclass serve` options, e.g. '--threads 1'"
+    )
     parser.add_argument("--naive-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive_server:
@@ -246,6 +269,7 @@ def main() -> None:
             *model_args,
             *("--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms)),
             *("--max-queue", str(args.max_queue)),
+            *args.serve_args.split(),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -265,12 +289,20 @@ def main() -> None:
         report["classify"] = measure_classify(files, args.model)
         levels = [int(level) for level in args.levels.split(",")]
         report["batched"], report["naive"] = {}, {}
+        servers = (("batched", batched_port, batched.pid), ("naive", naive_port, naive.pid))
         for level in levels:
-            for name, port in (("batched", batched_port), ("naive", naive_port)):
+            for name, port, pid in servers:
                 asyncio.run(load(port, bodies[port], level, 2 * level, 10))  # warm-up
-                report[name][f"c{level}"] = asyncio.run(
-                    load(port, bodies[port], level, args.requests, args.seconds)
-                )
+                cpu_start = cpu_seconds(pid)
+                batch_start = batches_so_far(port) if name == "batched" else None
+                result = asyncio.run(load(port, bodies[port], level, args.requests, args.seconds))
+                served = result["statuses"].get("200", 0)
+                cpu = cpu_seconds(pid) - cpu_start
+                result["server_cpu_ms_per_image"] = round(1000 * cpu / max(served, 1), 2)
+                if batch_start is not None:
+                    images, batches = (b - a for a, b in zip(batch_start, batches_so_far(port)))
+                    result["mean_batch_size"] = round(images / max(batches, 1), 2)
+                report[name][f"c{level}"] = result
         report["classify_again"] = measure_classify(files, args.model)
         if args.overload:
             overload = asyncio.run(
@@ -298,6 +330,14 @@ def main() -> None:
             "vs_classify": round(c8["images_per_s"] / classify_rate, 2),
             "vs_naive": round(c8["images_per_s"] / report["naive"]["c8"]["images_per_s"], 2),
             "p99_ms": c8["p99_ms"],
+            # CPU per image does not depend on what else the machine runs.
+            "cpu_per_image_naive_vs_batched": round(
+                report["naive"]["c8"]["server_cpu_ms_per_image"] / c8["server_cpu_ms_per_image"],
+                2,
+            ),
+            "cpu_per_image_classify_vs_batched": round(
+                report["classify"]["cpu_ms_per_image"] / c8["server_cpu_ms_per_image"], 2
+            ),
             "errors": c8["errors"],
         }
     report["settings"] = {
@@ -307,6 +347,7 @@ def main() -> None:
         "max_batch": args.max_batch,
         "max_wait_ms": args.max_wait_ms,
         "max_queue": args.max_queue,
+        "serve_args": args.serve_args,
         "model": args.model or "bundled default",
     }
     report["machine"] = machine()
