@@ -300,7 +300,9 @@ def main() -> None:
                 cpu = cpu_seconds(pid) - cpu_start
                 result["server_cpu_ms_per_image"] = round(1000 * cpu / max(served, 1), 2)
                 if batch_start is not None:
-                    images, batches = (b - a for a, b in zip(batch_start, batches_so_far(port)))
+                    images, batches = (
+                        b - a for a, b in zip(batch_start, batches_so_far(port), strict=True)
+                    )
                     result["mean_batch_size"] = round(images / max(batches, 1), 2)
                 report[name][f"c{level}"] = result
         report["classify_again"] = measure_classify(files, args.model)
