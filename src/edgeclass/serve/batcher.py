@@ -1,8 +1,10 @@
 """Dynamic batching: single images from concurrent requests become one onnxruntime call.
 
 Like Triton's dynamic batcher: the first waiting image opens a batch, which closes when it holds
-`max_batch` images or `max_wait_s` has passed. One worker thread runs the batches, one at a time,
-so the event loop never blocks and images queue up (and batch up) while the model is busy.
+`max_batch` images or `max_wait_s` has passed. Unlike it, a batch waits only while `incoming()`
+says more images are on their way (being decoded): a lone request runs at once instead of
+paying the wait. One worker thread runs the batches, one at a time, so the event loop never
+blocks and images queue up (and batch up) while the model is busy.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ class Batcher:
         max_batch: int,
         max_wait_s: float,
         on_batch: Callable[[int], None] | None = None,
+        incoming: Callable[[], int] = lambda: 1,
     ) -> None:
         self._predict = predict
+        self._incoming = incoming
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._on_batch = on_batch
@@ -64,7 +68,7 @@ class Batcher:
                     batch.append(self._queue.get_nowait())
                     continue
                 remaining = deadline - loop.time()
-                if remaining <= 0:
+                if remaining <= 0 or self._incoming() == 0:
                     break
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), remaining))

@@ -40,6 +40,7 @@ class InferenceService:
         self.config = config
         self.metrics = metrics
         self.admitted = 0
+        self.decoding = 0  # images on the decode pool: the batcher waits for them, not others
         self.ready = False
         self.draining = False
         self._decode_pool = ThreadPoolExecutor(
@@ -52,6 +53,7 @@ class InferenceService:
             max_batch=config.max_batch if fixed_size else 1,
             max_wait_s=config.max_wait_ms / 1000,
             on_batch=metrics.batch_size.observe,
+            incoming=lambda: self.decoding,
         )
 
     async def start(self) -> None:
@@ -87,24 +89,30 @@ class InferenceService:
     async def _classify(
         self, images: list[tuple[str, bytes]], top_k: int, threshold: float
     ) -> list[ClassificationResult]:
-        loop = asyncio.get_running_loop()
-        prepared = await asyncio.gather(
-            *(loop.run_in_executor(self._decode_pool, self._prepare, n, d) for n, d in images)
+        results = await asyncio.gather(
+            *(self._classify_one(name, data, top_k, threshold) for name, data in images)
         )
-        good = [item for item in prepared if isinstance(item, PreparedImage)]
-        rows = await asyncio.gather(*(self.batcher.infer(item.tensor) for item in good))
-        probabilities = dict(zip((id(item) for item in good), rows, strict=True))
-        results = [
-            result_for(
-                self.classifier, item, probabilities[id(item)], top_k=top_k, threshold=threshold
-            )
-            if isinstance(item, PreparedImage)
-            else item
-            for item in prepared
-        ]
         for result in results:
             self.metrics.images.labels(result.status.value).inc()
         return results
+
+    async def _classify_one(
+        self, name: str, data: bytes, top_k: int, threshold: float
+    ) -> ClassificationResult:
+        """Decode on the pool, then straight into the batcher's queue (no waiting for siblings)."""
+        self.decoding += 1
+        try:
+            prepared = await asyncio.get_running_loop().run_in_executor(
+                self._decode_pool, self._prepare, name, data
+            )
+        finally:
+            self.decoding -= 1
+        if isinstance(prepared, ClassificationResult):
+            return prepared
+        probabilities = await self.batcher.infer(prepared.tensor)
+        return result_for(
+            self.classifier, prepared, probabilities, top_k=top_k, threshold=threshold
+        )
 
     def _prepare(self, name: str, data: bytes) -> PreparedImage | ClassificationResult:
         """Runs on a decode thread."""
