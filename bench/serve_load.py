@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per level, at most")
     parser.add_argument("--overload", type=int, default=256, help="0 to skip")
     parser.add_argument("--max-batch", type=int, default=8)
-    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--max-wait-ms", type=float, default=20.0)
     parser.add_argument("--max-queue", type=int, default=64)
     parser.add_argument(
         "--serve-args", default="", help="more `edgeclass serve` options, e.g. '--threads 1'"

@@ -68,9 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--max-wait-ms",
         type=_positive_float,
-        default=5.0,
+        default=20.0,
         metavar="T",
-        help="how long a batch waits for more images before it runs (default: 5)",
+        help="how long a batch may wait for images still being decoded (default: 20)",
     )
     add(
         "--max-queue",

@@ -17,7 +17,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     max_batch: int = 8
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 20.0
     max_queue: int = 64  # images admitted (decoding, waiting or running) before 503
     max_body_mb: float = 20.0
     max_images: int = 32  # images in one request
