@@ -353,3 +353,44 @@ def test_v2_malformed_body_is_400(client):
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400 and "not valid JSON" in response.json()["error"]
+
+
+NASTY_BODIES = [
+    b"",
+    b"\x00" * 1000,
+    b"null",
+    b"[]",
+    b'{"images": null}',
+    b'{"images": [null, 1, "x"]}',
+    b'{"images": [{"data": 5}]}',
+    b'{"images": [{"data": "AAAA"}], "top_k": 1e308, "threshold": NaN}',
+    b'{"inputs": [{"name": "image", "shape": [true], "datatype": "BYTES", "data": [null]}]}',
+    b'{"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",'
+    b' "parameters": {"binary_data_size": -1}}]}',
+    b"--b\r\nContent-Disposition: form-data; name=files; filename=a.jpg\r\n\r\nxx",
+    "\u00e9t\u00e9".encode("utf-16"),
+]
+CONTENT_TYPES = [
+    "application/json",
+    "multipart/form-data; boundary=b",
+    "multipart/form-data",
+    "image/png",
+    "application/octet-stream",
+    "",
+]
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+def test_nothing_a_client_sends_is_a_500(client, content_type):
+    for path in (
+        "/v1/classify",
+        "/v1/classify?top_k=-1&threshold=nan",
+        "/v2/models/tiny_mobilevit/infer",
+    ):
+        for body in NASTY_BODIES:
+            headers = {"content-type": content_type} if content_type else {}
+            if path.startswith("/v2") and body.startswith(b"{"):
+                headers["inference-header-content-length"] = str(len(body) - 3)
+            response = client.post(path, content=body, headers=headers)
+            assert 400 <= response.status_code < 500, (path, content_type, body, response.text)
+    assert client.get("/healthz").status_code == 200

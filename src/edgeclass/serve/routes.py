@@ -68,7 +68,7 @@ def _in_range(value, request: Request, name: str, kind, default, low, high):
             value = kind(text)
         except ValueError:
             raise HTTPException(422, f"{name}={text!r} is not a number") from None
-    if value < low or (high is not None and value > high):
+    if not (low <= value and (high is None or value <= high)):  # NaN fails too
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"
         raise HTTPException(422, f"{name} must be {bounds}, got {value}")
     return value
