@@ -223,6 +223,8 @@ def test_docs_work_offline(client):
     urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
     assert urls, page.text
     assert not [u for u in urls if re.match(r"(https?:)?//", u)], urls
+    assert not re.search(r"https?://", page.text)
+    assert '"validatorUrl": null' in page.text
     for url in urls:  # every asset the page needs is served here
         assert client.get(url).status_code == 200, url
     schema = client.get("/openapi.json").json()

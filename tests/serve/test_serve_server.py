@@ -168,3 +168,8 @@ def test_without_the_extra_the_message_names_it(capsys, monkeypatch, module):
     assert main(["serve"]) == 2
     message = capsys.readouterr().err
     assert "edgeclass[serve]" in message and module in message
+
+
+def test_settings_that_could_never_work_are_refused(capsys):
+    assert main(["serve", "--max-images", "100", "--max-queue", "10"]) == 2
+    assert "could never be admitted" in capsys.readouterr().err

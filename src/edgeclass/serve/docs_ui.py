@@ -26,4 +26,6 @@ def add_offline_docs(app: FastAPI) -> None:
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
+            # No badge from swagger.io's online validator.
+            swagger_ui_parameters={"validatorUrl": None},
         )
