@@ -18,6 +18,8 @@ from edgeclass.serve.model_info import model_name
 
 logger = logging.getLogger("edgeclass.serve")
 
+MAX_CONNECTIONS = 1024
+
 
 class DrainingServer(uvicorn.Server):
     """uvicorn's server, which also marks the service as draining on the first signal."""
@@ -45,6 +47,8 @@ def run_server(classifier: Classifier, config: ServeConfig) -> None:
             port=config.port,
             access_log=False,  # our own access log line has the image count and the time
             server_header=False,
+            # Connections beyond this get uvicorn's own 503: a flood of idle sockets is bounded too.
+            limit_concurrency=MAX_CONNECTIONS,
             timeout_graceful_shutdown=int(config.timeout_s) + 5,
             log_level="info",
         ),
