@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +45,8 @@ def too_many(count: int, limit: int) -> HTTPException:
 async def parse_classify_request(request: Request, max_images: int) -> Parsed:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        return _parse_json(await request.body(), max_images)
+        # A 20 MB body takes tens of ms to parse and un-base64: not on the event loop.
+        return await run_in_threadpool(_parse_json, await request.body(), max_images)
     if content_type == "multipart/form-data":
         return await _parse_multipart(request, max_images)
     if content_type.startswith("image/"):

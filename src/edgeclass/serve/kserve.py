@@ -14,6 +14,7 @@ import json
 import struct
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from edgeclass import __version__
@@ -80,8 +81,9 @@ async def model_ready(name: str, request: Request) -> JSONResponse:
 async def infer(name: str, request: Request) -> JSONResponse:
     service = request.app.state.service
     classifier = _model(request, name)
-    document, binary = _split_body(await request.body(), request.headers.get(BINARY_HEADER))
-    images = _input_images(document, binary, service.config.max_images)
+    document, images = await run_in_threadpool(
+        _parse_request, await request.body(), request.headers.get(BINARY_HEADER), service
+    )
     request.state.images = len(images)
     labels = classifier.labels
     results = await service.classify(
@@ -117,6 +119,12 @@ async def infer(name: str, request: Request) -> JSONResponse:
     if isinstance(document.get("id"), str):
         answer["id"] = document["id"]
     return JSONResponse(answer)
+
+
+def _parse_request(body: bytes, header_length: str | None, service) -> tuple[dict, list[bytes]]:
+    """Runs on a worker thread: JSON parsing and base64 of a big body take tens of ms."""
+    document, binary = _split_body(body, header_length)
+    return document, _input_images(document, binary, service.config.max_images)
 
 
 def _model(request: Request, name: str):
