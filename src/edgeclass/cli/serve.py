@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from edgeclass.cli.classify import _positive_int, _probability
 from edgeclass.errors import EdgeclassError
 
 # Import names of the `serve` extra's packages.
@@ -32,12 +31,32 @@ example:
 """
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
+    if not value >= 0:  # NaN fails too
         raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
     return value
 
