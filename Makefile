@@ -33,6 +33,7 @@ format:
 bench: dev
 	$(BIN)/python bench/classify_folder.py
 	$(BIN)/python bench/quantize_speed.py
+	$(BIN)/python bench/serve_load.py
 
 bundle: dev
 	$(BIN)/python packaging/build_bundle.py

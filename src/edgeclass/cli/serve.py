@@ -1,0 +1,195 @@
+"""`edgeclass serve`: a local HTTP inference server (needs the `serve` extra).
+
+Only stdlib at module level, so `edgeclass --help` neither needs nor loads FastAPI or uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+
+from edgeclass.errors import EdgeclassError
+
+# Import names of the `serve` extra's packages.
+EXTRA_MODULES = ("fastapi", "uvicorn", "python_multipart", "prometheus_client", "swagger_ui")
+
+DESCRIPTION = """\
+Serve the model over HTTP: POST /v1/classify (multipart files or JSON base64), GET /v1/model,
+/healthz, /readyz, /metrics (Prometheus), the KServe v2 routes under /v2, and offline API docs
+at /docs. Concurrent requests are batched on one onnxruntime session.
+
+Safe by default: binds 127.0.0.1; any other address needs an API key (--api-key-file or
+$EDGECLASS_API_KEY; clients send 'Authorization: Bearer KEY') unless --insecure. SIGTERM or
+Ctrl+C lets in-flight requests finish, then exits 0.
+"""
+
+EPILOG = """\
+model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
+example:
+  edgeclass serve --port 8000
+  curl -F files=@cat.jpg http://127.0.0.1:8000/v1/classify
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0..65535, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the model over HTTP (batched; needs the `serve` extra)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("-m", "--model", metavar="DIR", help="model folder (default: as for classify)")
+    add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
+    add("--port", type=_port, default=8000, help="TCP port (default: 8000)")
+    add("--max-batch", type=_positive_int, default=8, metavar="N", help="images per model call (8)")
+    add(
+        "--max-wait-ms",
+        type=_positive_float,
+        default=20.0,
+        metavar="T",
+        help="how long a batch may wait for images still being decoded (default: 20)",
+    )
+    add(
+        "--max-queue",
+        type=_positive_int,
+        default=64,
+        metavar="Q",
+        help="images in the server at once; more get 503 + Retry-After (default: 64)",
+    )
+    add(
+        "--max-images",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="images in one request; more get 413 (default: 32)",
+    )
+    add(
+        "--max-body-mb",
+        type=_positive_float,
+        default=20.0,
+        metavar="M",
+        help="request body limit in MiB; larger get 413 (default: 20)",
+    )
+    add(
+        "--timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="seconds a request may take before it gets 504 (default: 30)",
+    )
+    add(
+        "-t",
+        "--threshold",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="default threshold: label `unknown` under P (a request may set its own)",
+    )
+    add(
+        "--api-key-file",
+        metavar="F",
+        help="file holding the API key clients must send as 'Authorization: Bearer KEY' "
+        "(default: $EDGECLASS_API_KEY, if set)",
+    )
+    add(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host without an API key",
+    )
+    add(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser pages from ORIGIN (e.g. http://localhost:3000); repeatable; "
+        "default: no CORS",
+    )
+    add("--threads", type=_positive_int, metavar="N", help="onnxruntime threads (default: cores)")
+    add(
+        "--decode-threads",
+        type=_positive_int,
+        metavar="N",
+        help="threads decoding images (default: cores, at most 4)",
+    )
+    parser.set_defaults(func=run)
+
+
+def missing_extra() -> list[str]:
+    return [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = missing_extra()
+    if missing:
+        raise EdgeclassError(
+            "`edgeclass serve` needs the `serve` extra (missing: "
+            f"{', '.join(missing)}): pip install 'edgeclass[serve]'"
+        )
+    from edgeclass.runtime import Classifier, resolve_model_dir
+    from edgeclass.serve.config import ServeConfig, read_api_key
+    from edgeclass.serve.server import run_server
+
+    config = ServeConfig(
+        host=args.host,
+        port=args.port,
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
+        max_queue=args.max_queue,
+        max_body_mb=args.max_body_mb,
+        max_images=args.max_images,
+        timeout_s=args.timeout,
+        threshold=args.threshold,
+        api_key=read_api_key(args.api_key_file),
+        insecure=args.insecure,
+        cors_origins=tuple(args.cors_origin),
+        threads=args.threads,
+        decode_threads=args.decode_threads,
+    )
+    config.check()  # before the model loads: a refused bind should fail fast
+    classifier = Classifier(
+        resolve_model_dir(args.model), threads=args.threads, decode_threads=args.decode_threads
+    )
+    run_server(classifier, config)
+    return 0

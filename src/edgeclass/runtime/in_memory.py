@@ -1,0 +1,75 @@
+"""Classify images that arrive as bytes (an upload, a socket), through the file loader's code.
+
+The bytes go through the same loader as files on disk (`runtime.images`), so statuses, the pixel
+budget, EXIF rotation, colour conversion and preprocessing are identical to `edgeclass classify`.
+Nothing here ever opens a path: `name` is only echoed back in the result.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import numpy as np
+
+from edgeclass.runtime import images
+from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.images import ImageLoadError, suffix_mismatch
+from edgeclass.runtime.postprocess import make_result
+from edgeclass.runtime.results import ClassificationResult, Status
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """One decoded, preprocessed image, ready for a batch."""
+
+    name: str
+    tensor: np.ndarray  # (3, H, W) float32
+    size: tuple[int, int]  # original (width, height)
+    note: str  # e.g. "a .png name holding JPEG data"; "" when nothing to say
+
+
+def prepare_bytes(classifier: Classifier, data: bytes, name: str = "") -> PreparedImage:
+    """Decode and preprocess `data` as the classifier does a file; raise ImageLoadError if bad."""
+    if not data:
+        raise ImageLoadError(Status.EMPTY_FILE, "empty file (0 bytes)")
+    image, image_format = images._decode(io.BytesIO(data), classifier.max_pixels)
+    note = suffix_mismatch(PurePath(name), image_format) if name else ""
+    return PreparedImage(name, classifier.preprocessor(image), image.size, note)
+
+
+def result_for(
+    classifier: Classifier,
+    prepared: PreparedImage,
+    probabilities: np.ndarray,
+    *,
+    top_k: int,
+    threshold: float,
+) -> ClassificationResult:
+    """The result `classify_paths` would give for this image and these probabilities."""
+    return make_result(
+        prepared.name,
+        probabilities,
+        classifier.labels,
+        top_k=top_k,
+        threshold=threshold,
+        size=prepared.size,
+        message=prepared.note,
+    )
+
+
+def failed_result(name: str, error: ImageLoadError) -> ClassificationResult:
+    return ClassificationResult(name, error.status, message=error.message)
+
+
+def classify_bytes(
+    classifier: Classifier, data: bytes, name: str = "", *, top_k: int = 5, threshold: float = 0.0
+) -> ClassificationResult:
+    """One image's result, with no batching: a bad image is a result with its status."""
+    try:
+        prepared = prepare_bytes(classifier, data, name)
+    except ImageLoadError as error:
+        return failed_result(name, error)
+    probabilities = classifier.predict(prepared.tensor[np.newaxis])[0]
+    return result_for(classifier, prepared, probabilities, top_k=top_k, threshold=threshold)

@@ -1,0 +1,120 @@
+"""Servers for the tests: the app in-process (TestClient or uvicorn on a thread) or the real
+`edgeclass serve` command in a subprocess, always on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi", reason="the `serve` extra is not installed")
+pytest.importorskip("uvicorn", reason="the `serve` extra is not installed")
+
+import uvicorn
+
+from edgeclass.runtime import Classifier
+from edgeclass.serve.app import create_app
+from edgeclass.serve.config import ServeConfig
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_model_dir) -> Classifier:
+    return Classifier(tiny_model_dir, threads=1, decode_threads=2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def uvicorn_thread(app) -> Iterator[str]:
+    """A real uvicorn server for `app` on a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, what="uvicorn to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture
+def make_app(tiny_classifier):
+    def factory(predict=None, **settings):
+        return create_app(tiny_classifier, ServeConfig(**settings), predict=predict)
+
+    return factory
+
+
+class ServeProcess:
+    """`edgeclass serve` in a subprocess; stderr goes to a file the test can read."""
+
+    def __init__(self, args: list[str], log: Path, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        command = [sys.executable, "-m", "edgeclass", "serve", "--port", str(self.port), *args]
+        self._log_file = open(log, "wb")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command, stdout=self._log_file, stderr=subprocess.STDOUT, env=env or os.environ.copy()
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(ready, timeout, "the server to be ready")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._log_file.close()
+
+
+@pytest.fixture
+def serve_process(tmp_path):
+    started: list[ServeProcess] = []
+
+    def start(*args: str, env: dict | None = None) -> ServeProcess:
+        server = ServeProcess(list(args), tmp_path / f"serve-{len(started)}.log", env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
