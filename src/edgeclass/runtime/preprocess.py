@@ -185,8 +185,9 @@ class Preprocessor:
 
         crop_box_only: when the resize would make a bitmap much larger than the crop, resize
         only the part of the image the centre crop keeps (Pillow's `resize(box=...)`), so a
-        20000x1 image costs a crop-sized bitmap instead of a 3,960,000x198 one. Pixels may then differ from the full resize by one level (float
-        rounding of the box), so the exact Hugging Face path leaves it off.
+        20000x1 image costs a crop-sized bitmap instead of a 3,960,000x198 one. Pixels may
+        then differ from the full resize by one level (float rounding of the box), so the
+        exact Hugging Face path leaves it off.
         """
         if image.mode != "RGB":
             raise ValueError(f"expected an RGB image, got mode {image.mode}")
