@@ -17,6 +17,14 @@ Measured side by side, chunk by chunk, because the machine is shared and noisy:
   pipeline       transformers pipeline("image-classification") in PyTorch, one file at a time,
                  on the same model (skipped when transformers/torch are not installed).
 Plus one real `edgeclass classify` subprocess over all files, for its wall time and peak memory.
+
+    python bench/classify_folder.py --phone    # the phone-photo set instead (one JSON object)
+
+Phone photos: the test photos upscaled to 12 MP (long side 4032, JPEG quality 90) and a few to
+48 MP (long side 8064), generated into a temp folder and deleted afterwards, classified with the
+bundled default model (trained, so accuracy means something) with reduced decoding (the
+default) and with --exact-decode, chunk by chunk side by side; peak RSS of each from a real
+`edgeclass classify` subprocess over the 48 MP photos.
 """
 
 from __future__ import annotations
@@ -281,6 +289,155 @@ def measure(args: argparse.Namespace) -> dict:
     return report
 
 
+def _phone_copies(files: list[Path], folder: Path, long_side: int) -> list[Path]:
+    from PIL import Image
+
+    copies = []
+    for path in files:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            scale = long_side / max(image.size)
+            size = (round(image.width * scale), round(image.height * scale))
+            target = folder / f"{path.parent.name}_{path.stem}.jpg"
+            image.resize(size, Image.Resampling.BICUBIC).save(target, quality=90)
+        copies.append(target)
+    return copies
+
+
+def _accuracy(results, truth: dict[str, str]) -> float:
+    return sum(r.label == truth[r.path] for r in results) / len(results)
+
+
+def _labels_of(classifier, files: list[Path], batch_size: int) -> tuple[list, float]:
+    started = time.perf_counter()
+    results = list(classifier.classify_paths(files, batch_size=batch_size))
+    assert all(r.ok for r in results), [r for r in results if not r.ok][:3]
+    return results, time.perf_counter() - started
+
+
+def _peak_rss_mb(files: list[Path], extra: list[str], args: argparse.Namespace) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable, "-m", "edgeclass", "classify", *map(str, files), "--quiet",
+            "--format", "jsonl", "--output", str(Path(tmp) / "out.jsonl"),
+            "--threads", str(args.threads), "--batch-size", str(args.batch_size), *extra,
+        ]  # fmt: skip
+        wrapped = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS_WRAPPER, *command], capture_output=True, text=True
+        )
+    if wrapped.returncode != 0:
+        raise SystemExit(f"classify failed: {wrapped.stderr[-2000:]}")
+    return round(int(wrapped.stdout.split()[-1]) / 1024, 1)
+
+
+def _cpu_isa() -> str:
+    try:
+        flags = next(
+            line for line in Path("/proc/cpuinfo").read_text().splitlines() if "flags" in line
+        ).split()
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+    isa = [name for name in ("avx2", "avx512f", "avx512_vnni", "amx_tile") if name in flags]
+    return f"{model} ({', '.join(isa) or 'no AVX2'})"
+
+
+def measure_phone(args: argparse.Namespace) -> dict:
+    from PIL import features
+
+    from edgeclass.runtime import Classifier, find_images
+
+    originals = find_images([args.images], recursive=True)
+    # An even spread over the sorted list keeps both classes.
+    stride = max(1, len(originals) // args.phone_count)
+    chosen = originals[::stride][: args.phone_count]
+    big = originals[stride // 2 :: max(1, len(originals) // args.phone_48mp)][: args.phone_48mp]
+    reduced = Classifier(None, threads=args.threads, decode_threads=args.decode_threads)
+    exact = Classifier(
+        None, threads=args.threads, decode_threads=args.decode_threads, exact_decode=True
+    )
+    bs = args.batch_size
+    report: dict = {"benchmark": "classify_folder --phone", "model": "bundled default model"}
+
+    # Accuracy at the photos' own size (all of them), both paths.
+    truth = {str(p): p.parent.name for p in originals}
+    small_reduced, _ = _labels_of(reduced, originals, bs)
+    small_exact, _ = _labels_of(exact, originals, bs)
+    report["original_size"] = {
+        "images": len(originals),
+        "accuracy_reduced": round(_accuracy(small_reduced, truth), 4),
+        "accuracy_exact": round(_accuracy(small_exact, truth), 4),
+        "label_agreement": round(
+            sum(a.label == b.label for a, b in zip(small_reduced, small_exact, strict=True))
+            / len(originals),
+            4,
+        ),
+    }
+
+    with tempfile.TemporaryDirectory(prefix="edgeclass-phone-") as tmp:
+        folder12, folder48 = Path(tmp) / "12mp", Path(tmp) / "48mp"
+        folder12.mkdir()
+        folder48.mkdir()
+        started = time.perf_counter()
+        phone = _phone_copies(chosen, folder12, 4032)
+        huge = _phone_copies(big, folder48, 8064)
+        generation_s = time.perf_counter() - started
+        truth = {str(c): o.parent.name for c, o in zip(phone, chosen, strict=True)}
+        list(reduced.classify_paths(phone[:bs], batch_size=bs))  # warm-up
+        seconds = {"reduced": 0.0, "exact": 0.0}
+        results: dict[str, list] = {"reduced": [], "exact": []}
+        step = -(-len(phone) // args.chunks)
+        for start in range(0, len(phone), step):
+            chunk = phone[start : start + step]
+            for name, classifier in (("reduced", reduced), ("exact", exact)):
+                chunk_results, elapsed = _labels_of(classifier, chunk, bs)
+                seconds[name] += elapsed
+                results[name] += chunk_results
+        rates = {name: len(phone) / seconds[name] for name in seconds}
+        report["phone_12mp"] = {
+            "images": len(phone),
+            "size": "long side 4032 (4032x3024 for the 4:3 photos), JPEG quality 90",
+            "generation_s": round(generation_s, 1),
+            "images_per_s_reduced": round(rates["reduced"], 2),
+            "images_per_s_exact": round(rates["exact"], 2),
+            "speedup_reduced_vs_exact": round(rates["reduced"] / rates["exact"], 2),
+            "target_speedup": 4.0,
+            "label_agreement": round(
+                sum(
+                    a.label == b.label
+                    for a, b in zip(results["reduced"], results["exact"], strict=True)
+                )
+                / len(phone),
+                4,
+            ),
+            "target_agreement": 0.995,
+            "accuracy_reduced": round(_accuracy(results["reduced"], truth), 4),
+            "accuracy_exact": round(_accuracy(results["exact"], truth), 4),
+        }
+        report["phone_48mp"] = {
+            "images": len(huge),
+            "size": "long side 8064 (8064x6048 for the 4:3 photos), JPEG quality 90",
+            "peak_rss_mb_reduced": _peak_rss_mb(huge, [], args),
+            "peak_rss_mb_exact": _peak_rss_mb(huge, ["--exact-decode"], args),
+            "target_peak_rss_mb_reduced": 400,
+        }
+    report["machine"] = {
+        "cpu": _cpu_isa(),
+        "cpus": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "libjpeg_turbo": features.check_feature("libjpeg_turbo"),
+        "threads": args.threads,
+        "decode_threads": reduced.decode_threads,
+        "batch_size": bs,
+        "note": "shared machine: compare the ratios, measured side by side, not absolute rates",
+    }
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
@@ -299,12 +456,18 @@ def main() -> None:
     parser.add_argument("--no-pipeline", action="store_true")
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--export-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--phone", action="store_true", help="the phone-photo set instead")
+    parser.add_argument("--phone-count", type=int, default=1000, help="12 MP photos to make")
+    parser.add_argument("--phone-48mp", type=int, default=6, help="48 MP photos to make")
     args = parser.parse_args()
     if args.export_only:
         export_model(args.cache_dir)
         return
     if not args.images.is_dir():
         print(json.dumps({"benchmark": "classify_folder", "skipped": f"{args.images} missing"}))
+        return
+    if args.phone:
+        print(json.dumps(measure_phone(args), indent=2))
         return
     ensure_model(args.cache_dir)
     print(json.dumps(measure(args), indent=2))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edgeclass.cli import exit_codes
 from edgeclass.errors import DataError, EdgeclassError
+from edgeclass.image_formats import extensions_text
 
 DESCRIPTION = """\
 Classify image files and folders, offline, with an ONNX model folder.
@@ -69,8 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="image files and/or folders (a folder contributes its .jpg/.jpeg/.png/.gif/.webp/"
-        ".bmp/.tif/.tiff files; hidden files are skipped)",
+        help=f"image files and/or folders (a folder contributes its {extensions_text()} "
+        "files; hidden files are skipped)",
     )
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also look inside sub-folders"
@@ -135,6 +136,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: CPU cores, at most 4)",
     )
     parser.add_argument(
+        "--exact-decode",
+        action="store_true",
+        help="decode every pixel and resize exactly as the Hugging Face image processor does "
+        "(slower on big photos); by default only the pixels the model needs are decoded",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -181,7 +188,10 @@ def run(args: argparse.Namespace) -> int:
         hint = "" if args.recursive else " (add --recursive to look inside sub-folders)"
         raise DataError(f"no image files found in {', '.join(args.paths)}{hint}")
     classifier = Classifier(
-        resolve_model_dir(args.model), threads=args.threads, decode_threads=args.decode_threads
+        resolve_model_dir(args.model),
+        threads=args.threads,
+        decode_threads=args.decode_threads,
+        exact_decode=args.exact_decode,
     )
     show_progress = (not args.quiet) and (
         args.progress if args.progress is not None else sys.stderr.isatty()

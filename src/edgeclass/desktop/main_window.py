@@ -71,10 +71,11 @@ from edgeclass.desktop.results_model import (
 )
 from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
 from edgeclass.errors import ModelError
+from edgeclass.image_formats import file_dialog_filter
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult
 
 APP_NAME = "edgeclass"
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.jfif *.png *.gif *.webp *.bmp *.tif *.tiff);;All files (*)"
+IMAGE_FILTER = file_dialog_filter()
 NO_MODEL_HINT = (
     "No model is loaded. Choose a model folder with File > Choose Model… "
     "(a folder holding model.onnx, config.json and preprocessor_config.json, "

@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from edgeclass.runtime.images import ImageLoadError, decode_image
+
 THUMBNAIL_SIZE = 96  # pixels; shown at 48 logical pixels, so sharp at 200% scaling
-EXIF_ORIENTATION = 0x0112
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
@@ -26,19 +27,23 @@ def pil_to_qimage(image: Image.Image) -> QImage:
 
 
 def make_thumbnail(path: str | Path, size: int = THUMBNAIL_SIZE) -> QImage | None:
-    """A preview at most `size` pixels on its longer side, EXIF-rotated; None if unreadable."""
+    """A preview at most `size` pixels on its longer side, EXIF-rotated; None if unreadable.
+
+    Decoded by the runtime's loader, so it shows the pixels the model is given (a 16-bit PNG
+    scaled, not clipped; alpha dropped), at reduced size (JPEG at 1/2 .. 1/8 scale).
+    """
+
+    def reduce_for(width: int, height: int) -> int:
+        # Keep twice the preview size, as Image.thumbnail's own reducing_gap does.
+        return max(1, max(width, height) // (2 * size))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                # JPEG decodes straight at 1/2 .. 1/8 scale: far cheaper than a full decode.
-                image.draft("RGB", (size, size))
-                image.thumbnail((size, size), Image.Resampling.BILINEAR)
-                # Rotating the small picture is cheaper, and gives the same result.
-                if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                    image = ImageOps.exif_transpose(image)
-                return pil_to_qimage(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            image = decode_image(path, reduce_for=reduce_for).image
+        image.thumbnail((size, size), Image.Resampling.BILINEAR)
+        return pil_to_qimage(image)
+    except ImageLoadError:
         return None
 
 

@@ -13,16 +13,11 @@ import numpy as np
 from PIL import Image
 
 from edgeclass.errors import ModelError
-from edgeclass.runtime.images import (
-    DEFAULT_MAX_PIXELS,
-    ImageLoadError,
-    load_image_and_format,
-    suffix_mismatch,
-    to_rgb,
-)
+from edgeclass.runtime.images import DEFAULT_MAX_PIXELS, ImageLoadError, to_rgb
 from edgeclass.runtime.locate import resolve_model_dir
 from edgeclass.runtime.model_folder import ModelFolder
 from edgeclass.runtime.postprocess import make_result, softmax
+from edgeclass.runtime.prepare import prepare_image
 from edgeclass.runtime.results import ClassificationResult
 from edgeclass.runtime.session import create_session
 
@@ -37,6 +32,8 @@ class Classifier:
     model_dir: a model folder (or a loaded ModelFolder); None resolves it as the CLI does
     ($EDGECLASS_MODEL, then the bundled default). threads: onnxruntime intra-op threads.
     decode_threads: threads that open and preprocess images while the model runs.
+    exact_decode: decode every pixel and resize exactly as the Hugging Face image processor
+    does; by default only the pixels the model needs are decoded (see runtime/prepare.py).
     """
 
     def __init__(
@@ -46,6 +43,7 @@ class Classifier:
         *,
         decode_threads: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        exact_decode: bool = False,
     ) -> None:
         if isinstance(model_dir, ModelFolder):
             self.folder = model_dir
@@ -54,6 +52,7 @@ class Classifier:
         self.labels = self.folder.labels
         self.preprocessor = self.folder.preprocessor
         self.max_pixels = max_pixels
+        self.exact_decode = exact_decode
         self.decode_threads = decode_threads or default_decode_threads()
         self.session = create_session(self.folder.onnx_path, threads)
         model_input = self.session.get_inputs()[0]
@@ -99,15 +98,18 @@ class Classifier:
     ) -> ClassificationResult:
         """Classify an image already in memory (any mode; no EXIF rotation is applied here)."""
         rgb = to_rgb(image)
-        probabilities = self.predict(self.preprocessor(rgb)[np.newaxis])[0]
+        tensor = self.preprocessor(rgb, crop_box_only=not self.exact_decode)
+        probabilities = self.predict(tensor[np.newaxis])[0]
         return make_result(
             path, probabilities, self.labels, top_k=top_k, threshold=threshold, size=rgb.size
         )
 
     def _prepare(self, path: Path) -> tuple[np.ndarray, tuple[int, int], str]:
         """Runs on a decode thread: file -> tensor, original size, and any note for the user."""
-        image, image_format = load_image_and_format(path, self.max_pixels)
-        return self.preprocessor(image), image.size, suffix_mismatch(Path(path), image_format)
+        prepared = prepare_image(
+            path, self.preprocessor, max_pixels=self.max_pixels, exact_decode=self.exact_decode
+        )
+        return prepared.tensor, prepared.size, prepared.note
 
     def classify_paths(
         self,

@@ -6,9 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jfif", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-)
+from edgeclass.image_formats import IMAGE_EXTENSIONS
 
 
 def find_images(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import PurePath
 
 import numpy as np
 
-from edgeclass.runtime import images
 from edgeclass.runtime.classifier import Classifier
-from edgeclass.runtime.images import ImageLoadError, suffix_mismatch
+from edgeclass.runtime.images import ImageLoadError
 from edgeclass.runtime.postprocess import make_result
+from edgeclass.runtime.prepare import prepare_image
 from edgeclass.runtime.results import ClassificationResult, Status
 
 
@@ -34,9 +33,14 @@ def prepare_bytes(classifier: Classifier, data: bytes, name: str = "") -> Prepar
     """Decode and preprocess `data` as the classifier does a file; raise ImageLoadError if bad."""
     if not data:
         raise ImageLoadError(Status.EMPTY_FILE, "empty file (0 bytes)")
-    image, image_format = images._decode(io.BytesIO(data), classifier.max_pixels)
-    note = suffix_mismatch(PurePath(name), image_format) if name else ""
-    return PreparedImage(name, classifier.preprocessor(image), image.size, note)
+    prepared = prepare_image(
+        io.BytesIO(data),
+        classifier.preprocessor,
+        max_pixels=classifier.max_pixels,
+        exact_decode=classifier.exact_decode,
+        name=name,
+    )
+    return PreparedImage(name, prepared.tensor, prepared.size, prepared.note)
 
 
 def result_for(

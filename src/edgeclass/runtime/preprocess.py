@@ -42,6 +42,15 @@ _CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
         "image_std": [0.5, 0.5, 0.5],
     },
 }
+# Reduced decoding stops shrinking while the model's resize still has to downscale by at least
+# this much: the resize's bilinear filter then averages over 2+ decoded pixels per output pixel,
+# as it does from a full decode. Chosen by measurement (bench/classify_folder.py, docs/cli.md).
+DECODE_MARGIN = 2.0
+# Resizing only the crop box (see __call__) when the full resize would make at least this many
+# times the crop's pixels. Below it the full resize is cheap, and keeping it keeps a photo that
+# needs no reduction bit-identical to the exact path.
+CROP_BOX_MIN_RATIO = 4
+
 _CLASS_DEFAULTS["MobileViTFeatureExtractor"] = _CLASS_DEFAULTS["MobileViTImageProcessor"]
 _CLASS_DEFAULTS["ViTFeatureExtractor"] = _CLASS_DEFAULTS["ViTImageProcessor"]
 
@@ -146,13 +155,49 @@ class Preprocessor:
         )
         return (new_short, new_long) if width <= height else (new_long, new_short)
 
-    def __call__(self, image: Image.Image) -> np.ndarray:
+    def max_reduction(self, width: int, height: int, margin: float | None = None) -> int:
+        """The largest whole factor a width x height image may be shrunk by before the resize.
+
+        The resize then still downscales by at least `margin`. 1 when nothing may be dropped
+        (no resize, or an image already near the model's size).
+        """
+        margin = DECODE_MARGIN if margin is None else margin
+        if self.resize_shortest_edge is not None:
+            factor = min(width, height) / (self.resize_shortest_edge * margin)
+        elif self.resize_to is not None:
+            target_height, target_width = self.resize_to
+            factor = min(width / (target_width * margin), height / (target_height * margin))
+        else:
+            return 1
+        return max(1, int(factor))
+
+    def produced_size(self, width: int, height: int, *, crop_box_only: bool) -> tuple[int, int]:
+        """(width, height) of the bitmap the resize step makes from a width x height image."""
+        resized = self.resized_size(width, height)
+        if not (crop_box_only and self._crop_box_pays_off(resized)):
+            return resized
+        return _visible_length(resized[0], self.crop_to[1]), _visible_length(
+            resized[1], self.crop_to[0]
+        )
+
+    def __call__(self, image: Image.Image, *, crop_box_only: bool = False) -> np.ndarray:
+        """The model's input tensor for an RGB image.
+
+        crop_box_only: when the resize would make a bitmap much larger than the crop, resize
+        only the part of the image the centre crop keeps (Pillow's `resize(box=...)`), so a
+        20000x1 image costs a crop-sized bitmap instead of a 3,960,000x198 one. Pixels may
+        then differ from the full resize by one level (float rounding of the box), so the
+        exact Hugging Face path leaves it off.
+        """
         if image.mode != "RGB":
             raise ValueError(f"expected an RGB image, got mode {image.mode}")
         size = self.resized_size(*image.size)
-        if size != image.size:  # Pillow returns an identical copy for an unchanged size
-            image = image.resize(size, resample=self.resample)
-        pixels = np.asarray(image)  # (H, W, 3) uint8
+        if crop_box_only and size != image.size and self._crop_box_pays_off(size):
+            pixels = self._resize_crop_box(image, size)
+        else:
+            if size != image.size:  # Pillow returns an identical copy for an unchanged size
+                image = image.resize(size, resample=self.resample)
+            pixels = np.asarray(image)  # (H, W, 3) uint8
         if self.crop_to is not None:
             pixels = center_crop(pixels, *self.crop_to)
         tensor = pixels.astype(np.float32)
@@ -166,6 +211,33 @@ class Preprocessor:
         if self.flip_channel_order:
             tensor = tensor[::-1]
         return np.ascontiguousarray(tensor)
+
+    def _crop_box_pays_off(self, resized: tuple[int, int]) -> bool:
+        if self.crop_to is None:
+            return False
+        return resized[0] * resized[1] >= CROP_BOX_MIN_RATIO * self.crop_to[0] * self.crop_to[1]
+
+    def _resize_crop_box(self, image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """What resize-then-centre-crop keeps, resized from the matching source box only."""
+        assert self.crop_to is not None
+        (new_width, new_height), (crop_height, crop_width) = size, self.crop_to
+        left = max(0, (new_width - crop_width) // 2)
+        top = max(0, (new_height - crop_height) // 2)
+        width = _visible_length(new_width, crop_width)
+        height = _visible_length(new_height, crop_height)
+        scale_x, scale_y = image.width / new_width, image.height / new_height
+        box = (
+            left * scale_x,
+            top * scale_y,
+            (left + width) * scale_x,
+            (top + height) * scale_y,
+        )
+        return np.asarray(image.resize((width, height), resample=self.resample, box=box))
+
+
+def _visible_length(resized: int, crop: int) -> int:
+    """How much of a resized side a centre crop keeps (all of it when the crop pads)."""
+    return min(resized, crop)
 
 
 def center_crop(pixels: np.ndarray, height: int, width: int) -> np.ndarray:

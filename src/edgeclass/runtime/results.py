@@ -17,6 +17,7 @@ class Status(str, enum.Enum):
     TOO_LARGE = "too_large"  # refused before decoding: decompression bomb or over the pixel limit
     EMPTY_FILE = "empty_file"  # zero bytes
     IS_DIRECTORY = "is_directory"
+    UNSUPPORTED_FORMAT = "unsupported_format"  # an image, in a format this install cannot read
 
 
 @dataclass(frozen=True)

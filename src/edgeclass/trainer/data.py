@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from edgeclass.errors import DataError
+from edgeclass.image_formats import IMAGE_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
-)
 DATA_FILE_EXTENSIONS = frozenset({".parquet", ".arrow", ".csv", ".jsonl", ".json"})
 SPLIT_NAMES = {
     "train": "train",
@@ -43,13 +41,16 @@ class Sample:
     name: str = ""
 
     def open(self):  # -> PIL.Image.Image (RGB)
-        """Decode to an RGB PIL image, EXIF-transposed. Raises OSError/ValueError on bad files."""
-        from PIL import Image, ImageOps
+        """Decode to an upright RGB PIL image through the runtime's loader, so training sees
+        the pixels inference sees (16-bit images scaled, not clipped). Raises ValueError on
+        bad files."""
+        from edgeclass.runtime.images import ImageLoadError, load_image
 
         source = self.path if self.path is not None else io.BytesIO(self.data or b"")
-        with Image.open(source) as image:
-            image = ImageOps.exif_transpose(image)
-            return image.convert("RGB")
+        try:
+            return load_image(source)
+        except ImageLoadError as error:
+            raise ValueError(f"{self.display_name}: {error.message}") from None
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes() if self.path is not None else (self.data or b"")
