@@ -28,8 +28,9 @@ permission) gets its own status and message, and the batch goes on.
 
 EPILOG = """\
 model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
-exit codes: 0 all files classified; 1 some files failed; 2 bad command line or unwritable
-output; 3 model missing or broken; 4 no image files found; 130 interrupted.
+exit codes: 0 all files classified; 1 some files skipped or failed; 2 bad command line or
+unwritable output; 3 model missing or broken; 4 no image files found; 130 interrupted;
+143, 129 stopped by SIGTERM, SIGHUP.
 
 examples:
   edgeclass classify photos/ --model my-model
@@ -95,7 +96,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write results to FILE instead of stdout (atomically: temp file, then rename)",
+        help="write results to FILE instead of stdout (atomically: temp file, then rename; "
+        "a pipe or device such as /dev/stdout is written directly)",
     )
     parser.add_argument(
         "-k",
