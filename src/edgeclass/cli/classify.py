@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
@@ -28,8 +29,9 @@ permission) gets its own status and message, and the batch goes on.
 
 EPILOG = """\
 model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
-exit codes: 0 all files classified; 1 some files failed; 2 bad command line or unwritable
-output; 3 model missing or broken; 4 no image files found; 130 interrupted.
+exit codes: 0 all files classified; 1 some files skipped or failed; 2 bad command line or
+unwritable output; 3 model missing or broken; 4 no image files found; 130 interrupted;
+143, 129 stopped by SIGTERM, SIGHUP.
 
 examples:
   edgeclass classify photos/ --model my-model
@@ -95,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write results to FILE instead of stdout (atomically: temp file, then rename)",
+        help="write results to FILE instead of stdout (atomically: temp file, then rename; "
+        "a pipe or device such as /dev/stdout is written directly)",
     )
     parser.add_argument(
         "-k",
@@ -156,37 +159,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def check_output_path(output: str | None) -> None:
-    """Fail before any work when the output file could never be written."""
-    if output is None or output == "-":
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise EdgeclassError(f"--output {output} is a folder; give a file name")
-    parent = target.parent
-    if not parent.is_dir():
-        raise EdgeclassError(f"--output {output}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise EdgeclassError(f"--output {output}: folder {parent} is not writable")
+def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
+    message = f"no image files found in {', '.join(paths)}"
+    if skipped_subfolders:
+        folders = "sub-folder" if skipped_subfolders == 1 else "sub-folders"
+        message += f" ({skipped_subfolders} {folders} not looked into: add --recursive)"
+    return message
+
+
+def results_in_order(classifier, items: list, **options) -> Iterator:
+    """The classifier's results for the files, with the scan's own results (folders) in place."""
+    files = [item for item in items if isinstance(item, Path)]
+    classified = classifier.classify_paths(files, **options)
+    for item in items:
+        yield next(classified) if isinstance(item, Path) else item
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
+    from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
 
-    from PIL import Image
+    exit_cleanly_on_termination()
+    with ctrl_c_deferred():
+        import warnings
 
-    from edgeclass.cli.output import atomic_output, make_writer
-    from edgeclass.cli.progress import Progress
-    from edgeclass.runtime import Classifier, find_images, resolve_model_dir
+        from PIL import Image
+
+        from edgeclass.cli.output import atomic_output, check_output, make_writer
+        from edgeclass.cli.progress import Progress
+        from edgeclass.runtime import Classifier, resolve_model_dir
+        from edgeclass.runtime.discovery import discover
+        from edgeclass.runtime.names import display_path
 
     # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
     # warning about them would only repeat that on stderr.
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-    check_output_path(args.output)
-    files = find_images(args.paths, recursive=args.recursive)
-    if not files:
-        hint = "" if args.recursive else " (add --recursive to look inside sub-folders)"
-        raise DataError(f"no image files found in {', '.join(args.paths)}{hint}")
+    check_output(args.output)
+    found = discover(args.paths, recursive=args.recursive)
+    if not found.items:
+        skipped = 0 if args.recursive else found.skipped_subfolders
+        raise DataError(no_images_message(args.paths, skipped))
     classifier = Classifier(
         resolve_model_dir(args.model),
         threads=args.threads,
@@ -196,19 +207,24 @@ def run(args: argparse.Namespace) -> int:
     show_progress = (not args.quiet) and (
         args.progress if args.progress is not None else sys.stderr.isatty()
     )
-    progress = Progress(len(files), sys.stderr, enabled=show_progress)
+    progress = Progress(len(found.items), sys.stderr, enabled=show_progress)
     try:
         with atomic_output(args.output) as stream:
             writer = make_writer(args.format, stream, top_k=args.top_k)
-            results = classifier.classify_paths(
-                files, batch_size=args.batch_size, top_k=args.top_k, threshold=args.threshold
+            results = results_in_order(
+                classifier,
+                found.items,
+                batch_size=args.batch_size,
+                top_k=args.top_k,
+                threshold=args.threshold,
             )
             for result in results:
                 writer.write(result)
                 progress.update(result)
                 if not result.ok and not args.quiet:
                     progress.note(
-                        f"edgeclass: {result.path}: {result.status.value}: {result.message}"
+                        f"edgeclass: {display_path(result.path)}: {result.status.value}: "
+                        f"{display_path(result.message)}"
                     )
             writer.finish()
     except BrokenPipeError:

@@ -36,9 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)  # inside: a Ctrl+C while it imports is quiet too
         return args.func(args)
     except KeyboardInterrupt:
         print("edgeclass: interrupted", file=sys.stderr)

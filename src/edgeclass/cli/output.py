@@ -1,22 +1,48 @@
-"""Result writers for `edgeclass classify` (table, csv, json, jsonl) and atomic output files."""
+"""Result writers for `edgeclass classify` (table, csv, json, jsonl) and where they write.
+
+Every format is UTF-8 text; names that are not valid UTF-8 are written as `runtime/names.py`
+says (a readable `\\xNN` form plus the exact bytes in base64).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from edgeclass.file_modes import as_new_file
+from edgeclass.errors import EdgeclassError
+from edgeclass.file_modes import FILE_MODE
+from edgeclass.runtime.names import display_path, path_base64
 from edgeclass.runtime.results import ClassificationResult
 
 FORMATS = ("table", "csv", "json", "jsonl")
-CSV_FIELDS = ("path", "status", "label", "score", "top_k", "width", "height", "message")
+CSV_FIELDS = (
+    "path",
+    "status",
+    "label",
+    "score",
+    "top_k",
+    "width",
+    "height",
+    "message",
+    "path_base64",
+)
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP, CSV injection);
+# "'" is included so that dropping one leading "'" always gives the value back.
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` with a leading `'` when a spreadsheet would otherwise read it as a formula."""
+    return "'" + cell if cell.startswith(SPREADSHEET_TRIGGERS) else cell
 
 
 def format_top_k(result: ClassificationResult, digits: int = 6) -> str:
@@ -43,21 +69,25 @@ class CsvWriter(ResultWriter):
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self.csv = csv.writer(stream, lineterminator="\n")
+        # csv quotes a field holding "\n" but not one holding a bare "\r" (not in the line
+        # terminator), which readers then take for a line break: such rows are quoted whole.
+        self.csv_quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.csv.writerow(CSV_FIELDS)
 
     def write(self, result: ClassificationResult) -> None:
-        self.csv.writerow(
-            [
-                result.path,
-                result.status.value,
-                result.label or "",
-                "" if result.score is None else f"{result.score:.6f}",
-                format_top_k(result),
-                "" if result.width is None else result.width,
-                "" if result.height is None else result.height,
-                result.message,
-            ]
-        )
+        row = [
+            spreadsheet_safe(display_path(result.path)),
+            result.status.value,
+            spreadsheet_safe(result.label or ""),
+            "" if result.score is None else f"{result.score:.6f}",
+            spreadsheet_safe(format_top_k(result)),
+            "" if result.width is None else result.width,
+            "" if result.height is None else result.height,
+            spreadsheet_safe(display_path(result.message)),
+            path_base64(result.path) or "",
+        ]
+        quoted = any("\r" in cell for cell in row if isinstance(cell, str))
+        (self.csv_quoted if quoted else self.csv).writerow(row)
 
 
 class JsonlWriter(ResultWriter):
@@ -94,14 +124,18 @@ class TableWriter(ResultWriter):
 
     def write(self, result: ClassificationResult) -> None:
         row = [
-            result.path,
+            display_path(result.path),
             result.status.value,
             result.label or "-",
             "-" if result.score is None else f"{result.score:.4f}",
         ]
         if self.show_top_k:
             row.append(format_top_k(result, digits=4) or "-")
-        row.append(result.message)
+        message = display_path(result.message)
+        exact = path_base64(result.path)
+        if exact:
+            message = f"{message} (exact name, base64: {exact})".lstrip()
+        row.append(message)
         self.rows.append(row)
 
     def finish(self) -> None:
@@ -129,24 +163,69 @@ def make_writer(fmt: str, stream: TextIO, top_k: int = 1) -> ResultWriter:
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
+def writes_in_place(path: str | Path) -> bool:
+    """A pipe, a device, /dev/stdout: written directly, since a file renamed over it is unread."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def check_output(output: str | None) -> None:
+    """Fail before any work when the output file could never be written, or must not be."""
+    if output is None or output == "-":
+        return
+    if writes_in_place(output):
+        if os.path.exists(output) and not os.access(output, os.W_OK):
+            raise EdgeclassError(f"--output {output}: permission denied")
+        return
+    target = Path(os.path.realpath(output))  # through symbolic links to the file itself
+    if target.is_dir():
+        raise EdgeclassError(f"--output {output} is a folder; give a file name")
+    parent = target.parent
+    if not parent.is_dir():
+        raise EdgeclassError(f"--output {output}: folder {parent} does not exist")
+    # A rename would replace a read-only file regardless; root passes os.access, not the mode.
+    if target.exists() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
+        raise EdgeclassError(
+            f"--output {output}: the file is read-only; make it writable or choose another"
+        )
+    if not os.access(parent, os.W_OK):
+        raise EdgeclassError(f"--output {output}: folder {parent} is not writable")
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path | None) -> Iterator[TextIO]:
-    """stdout, or a temp file next to `path` renamed over it only when the block succeeds.
+    """Where results go: stdout, a pipe or device written directly, or a file written atomically.
 
-    On any failure, Ctrl+C included, the temp file is removed and an existing `path` is left
+    A file (also through a symbolic link, which stays) is written to a temp file beside it and
+    renamed over it only when the block succeeds, keeping an existing file's mode. On any
+    failure, Ctrl+C and SIGTERM included, the temp file is removed and an existing file is left
     exactly as it was: readers never see a half-written file.
     """
     if path is None or str(path) == "-":
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding="utf-8")  # whatever the locale says
         yield sys.stdout
         return
-    target = Path(path)
+    if writes_in_place(path):
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = FILE_MODE  # what a new file gets (mkstemp's own is owner-only)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        as_new_file(temp_name)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -8,6 +8,10 @@ from typing import TextIO
 
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
 
+# Files left out on purpose (too big to decode safely, a format this build cannot read), as
+# opposed to files that are broken or out of reach. Both count against exit code 0.
+SKIPPED_STATUSES = frozenset({"too_large", "unsupported_format"})
+
 
 class Progress:
     """`\\r 37% [#######      ] 370/1000  84.1 images/s  eta 7s`, redrawn at most 10 times a second.
@@ -70,18 +74,17 @@ class Progress:
             self._drawn = False
 
     def summary(self) -> str:
+        """`998 of 1000 files classified, 1 skipped (1 too_large), 1 failed (1 unreadable) ...`."""
         ok = self.statuses[Status.OK]
-        failed = self.failed
         elapsed = self.elapsed
         rate = self.done / elapsed if elapsed > 0 else 0.0
         parts = [f"{ok} of {self.done} files classified"]
         if self.unknown:
             parts.append(f"{self.unknown} below threshold (unknown)")
-        if failed:
-            detail = ", ".join(
-                f"{count} {status.value}"
-                for status, count in sorted(self.statuses.items(), key=lambda item: item[0].value)
-                if status is not Status.OK
-            )
-            parts.append(f"{failed} failed ({detail})")
+        skipped = {s: n for s, n in self.statuses.items() if s.value in SKIPPED_STATUSES}
+        failed = {s: n for s, n in self.statuses.items() if s is not Status.OK and s not in skipped}
+        for word, counts in (("skipped", skipped), ("failed", failed)):
+            if counts:
+                detail = ", ".join(f"{n} {s.value}" for s, n in sorted(counts.items()))
+                parts.append(f"{sum(counts.values())} {word} ({detail})")
         return f"edgeclass: {', '.join(parts)} in {elapsed:.1f} s ({rate:.1f} images/s)"

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 
+from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
 
 # Columns, in display order.
@@ -92,7 +93,7 @@ class ResultsModel(QAbstractTableModel):
             return self.thumbnail_at(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (NAME, THUMBNAIL):
-                return result.path
+                return display_path(result.path)
             if column == MESSAGE or (column == STATUS and result.message):
                 return result.message or None
             return None
@@ -185,7 +186,7 @@ class ResultsModel(QAbstractTableModel):
     @staticmethod
     def _display(result: ClassificationResult, column: int):
         if column == NAME:
-            return Path(result.path).name
+            return display_path(Path(result.path).name)  # Qt would drop undecodable bytes
         if column == LABEL:
             return result.label or ""
         if column == CONFIDENCE:

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgeclass.image_formats import IMAGE_EXTENSIONS
+from edgeclass.runtime.results import ClassificationResult, Status
+
+
+@dataclass
+class Discovery:
+    """What a scan found, in output order.
+
+    `items` holds a Path for each file to classify and, in its place, a finished result for each
+    folder that could not be listed (`permission_error`, ...): a gap the user must hear about.
+    """
+
+    items: list[Path | ClassificationResult] = field(default_factory=list)
+    skipped_subfolders: int = 0  # sub-folders not looked into (no `recursive`)
+
+    @property
+    def files(self) -> list[Path]:
+        return [item for item in self.items if isinstance(item, Path)]
+
+    @property
+    def problems(self) -> list[ClassificationResult]:
+        return [item for item in self.items if isinstance(item, ClassificationResult)]
 
 
 def find_images(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
-    """Files to classify, in a deterministic order.
+    """The files to classify (see `discover`), without the folders that could not be read."""
+    return discover(paths, recursive).files
+
+
+def discover(paths: Iterable[str | Path], recursive: bool = False) -> Discovery:
+    """Files to classify, in a deterministic order, and the folders that could not be read.
 
     A folder contributes its image files (by lower-cased extension), sorted by name; with
     `recursive`, its sub-folders too (symlinked folders are not followed, so no loops). Hidden
@@ -19,24 +47,26 @@ def find_images(paths: Iterable[str | Path], recursive: bool = False) -> list[Pa
     the classifier then reports it with its own status instead of it vanishing silently.
     Duplicates keep their first position.
     """
-    found: dict[Path, None] = {}
+    found = Discovery()
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for image in _scan(path, recursive):
-                found.setdefault(image, None)
-        else:
-            found.setdefault(path, None)
-    return list(found)
+        listed = _scan(path, recursive, found) if path.is_dir() else [path]
+        for item in listed:
+            key = item if isinstance(item, Path) else Path(item.path)
+            if key not in seen:
+                seen.add(key)
+                found.items.append(item)
+    return found
 
 
-def _scan(folder: Path, recursive: bool) -> list[Path]:
-    images: list[Path] = []
-    subfolders: list[Path] = []
+def _scan(folder: Path, recursive: bool, found: Discovery) -> list[Path | ClassificationResult]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError:
-        return images  # an unreadable sub-folder: nothing to list
+    except OSError as error:
+        return [_unlistable(folder, error)]
+    items: list[Path | ClassificationResult] = []
+    subfolders: list[Path] = []
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -48,8 +78,21 @@ def _scan(folder: Path, recursive: bool) -> list[Path]:
         if is_dir:
             if recursive:
                 subfolders.append(path)
+            else:
+                found.skipped_subfolders += 1
         elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
-            images.append(path)
+            items.append(path)
     for subfolder in subfolders:
-        images.extend(_scan(subfolder, recursive))
-    return images
+        items.extend(_scan(subfolder, recursive, found))
+    return items
+
+
+def _unlistable(folder: Path, error: OSError) -> ClassificationResult:
+    reason = error.strerror or str(error)
+    if error.errno in (errno.EACCES, errno.EPERM):
+        status, message = Status.PERMISSION_ERROR, "permission denied: cannot list this folder"
+    elif error.errno == errno.ENOENT:
+        status, message = Status.NOT_FOUND, "folder disappeared while scanning"
+    else:
+        status, message = Status.UNREADABLE, f"cannot list this folder: {reason}"
+    return ClassificationResult(str(folder), status, message=message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from edgeclass.runtime.names import display_path, path_base64
+
 UNKNOWN_LABEL = "unknown"
 
 
@@ -50,13 +52,15 @@ class ClassificationResult:
         return replace(self, label=label)
 
     def to_dict(self) -> dict:
+        """The JSON form: valid UTF-8 text even for names that are not (see runtime/names.py)."""
         return {
-            "path": self.path,
+            "path": display_path(self.path),
+            "path_base64": path_base64(self.path),
             "status": self.status.value,
             "label": self.label,
             "score": self.score,
             "top_k": [{"label": label, "score": score} for label, score in self.top_k],
-            "message": self.message,
+            "message": display_path(self.message),
             "width": self.width,
             "height": self.height,
         }
