@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +15,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the `serve` extra is not installed")
 pytest.importorskip("uvicorn", reason="the `serve` extra is not installed")
 
-import uvicorn
+from serve_helpers import free_port, wait_until
 
 from edgeclass.runtime import Classifier
 from edgeclass.serve.app import create_app
@@ -30,37 +25,6 @@ from edgeclass.serve.config import ServeConfig
 @pytest.fixture(scope="session")
 def tiny_classifier(tiny_model_dir) -> Classifier:
     return Classifier(tiny_model_dir, threads=1, decode_threads=2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-@contextlib.contextmanager
-def uvicorn_thread(app) -> Iterator[str]:
-    """A real uvicorn server for `app` on a thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, what="uvicorn to start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import uvicorn_thread, wait_until
 from PIL import Image
-from serve_helpers import assert_same_result
+from serve_helpers import assert_same_result, uvicorn_thread, wait_until
 
 from edgeclass.cli.main import main
 
