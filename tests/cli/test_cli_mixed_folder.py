@@ -88,9 +88,9 @@ def test_a_mixed_folder_of_every_hard_case_gives_a_row_each_in_bounded_memory(ti
         (folder / "locked").chmod(0)
         output = root / "results.jsonl"
         root.chmod(0o777)  # the unprivileged run writes its results here
+        arguments = ["-r", "-q", "--model", tiny_model_dir, "-f", "jsonl", "-o", output, folder]
         command = as_unprivileged(
-            [sys.executable, "-m", "edgeclass", "classify", "-r", "-q", str(folder)]
-            + ["--model", str(tiny_model_dir), "-f", "jsonl", "-o", str(output)]
+            [sys.executable, "-m", "edgeclass", "classify", *map(str, arguments)]
         )
         env = {k: v for k, v in os.environ.items() if k != "EDGECLASS_MODEL"}
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
