@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 from pathlib import Path
 
@@ -109,6 +110,32 @@ def test_worker_signals_deliver_results_in_input_order(qtbot, tmp_path, tiny_mod
     for image in thumbnails.values():
         assert isinstance(image, QImage) and not image.isNull()
         assert max(image.width(), image.height()) == 96
+
+
+def test_an_unreadable_folder_is_a_row_not_a_silent_gap(
+    qtbot, tmp_path, tiny_model_dir, monkeypatch
+):
+    readable = write_images(tmp_path / "readable", 2)
+    locked = tmp_path / "locked"
+    write_images(locked, 2)
+    real_scandir = os.scandir
+
+    def scandir(path):  # root reads any folder: refuse this one at the OS boundary instead
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    worker = ClassifyWorker(Classifier(tiny_model_dir), [tmp_path])
+    batches = []
+    worker.signals.result.connect(batches.append)
+    with qtbot.waitSignal(worker.signals.finished, timeout=60_000):
+        QThreadPool.globalInstance().start(worker)
+
+    results = {r.path: r for batch in batches for r in batch.results}
+    assert set(results) == {str(locked), *map(str, readable)}
+    assert results[str(locked)].status is Status.PERMISSION_ERROR
+    assert results[str(locked)].message
 
 
 def test_worker_reports_errors_as_a_signal(qtbot, tmp_path, tiny_model_dir):

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from edgeclass.desktop.results_model import STATUS_TEXT, format_confidence
 from edgeclass.desktop.thumbnails import load_preview
+from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import ClassificationResult
 
 PREVIEW_MAX_SIDE = 1024
@@ -201,7 +202,7 @@ class DetailPane(QWidget):
             self._load_preview(result.path)
         else:
             self._image.setText(STATUS_TEXT.get(result.status, result.status.value))
-        self._title.setText(Path(result.path).name)
+        self._title.setText(display_path(Path(result.path).name))
         self._info.setText(_describe(result))
         self._bars.set_rows(result.top_k, chosen=result.label)
 

@@ -112,16 +112,21 @@ class ClassifyWorker(QRunnable):
             self.signals.finished.emit(CANCELLED if self._cancel.is_set() else COMPLETED)
 
     def _classify(self) -> None:
-        from edgeclass.runtime import find_images
+        from edgeclass.runtime.discovery import discover
 
-        files = [p for p in find_images(self._paths, recursive=True) if str(p) not in self._skip]
-        total = len(files)
+        found = discover(self._paths, recursive=True)
+        files = [p for p in found.files if str(p) not in self._skip]
+        # Folders that could not be read are rows of their own, never a silent gap.
+        unreadable = [r for r in found.problems if r.path not in self._skip]
+        total = len(files) + len(unreadable)
         self.signals.progress.emit(0, total)
+        if unreadable:
+            self._emit(unreadable, {}, len(unreadable), total)
         if not files or self._cancel.is_set():
             return
         pending: list[ClassificationResult] = []
         thumbnails: dict[str, QImage] = {}
-        done = 0
+        done = len(unreadable)
         last_emit = time.monotonic()
         results = self._classifier.classify_paths(
             files, batch_size=self._batch_size, top_k=self._top_k, cancel=self._cancel
