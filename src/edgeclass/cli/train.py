@@ -96,6 +96,33 @@ def register(subparsers) -> argparse.ArgumentParser:
     _add(aug, "--cutmix-alpha", type=float, help="CutMix alpha; 0 = off")
     _add(aug, "--mix-prob", type=float, help="share of batches mixed (default 0.5)")
 
+    distill = parser.add_argument_group("distillation")
+    _add(
+        distill,
+        "--teacher",
+        metavar="FOLDER",
+        help="distil from this runtime model folder (model.onnx, config.json, "
+        "preprocessor_config.json), run through onnxruntime on every training batch",
+    )
+    _add(
+        distill,
+        "--teacher-label-map",
+        metavar="JSON",
+        help="JSON {student label: [teacher class index or name, ...]}; default: equal names",
+    )
+    _add(
+        distill,
+        "--distill-alpha",
+        type=float,
+        help="weight of the teacher's loss; the labels' loss gets 1 - alpha (default 0.5)",
+    )
+    _add(
+        distill,
+        "--distill-temperature",
+        type=float,
+        help="softmax temperature of the distillation loss (default 2)",
+    )
+
     hw = parser.add_argument_group("hardware")
     _add(hw, "--device", choices=("auto", "cpu", "cuda"), help="default: CUDA when present")
     _add(hw, "--precision", choices=("auto", "no", "bf16", "fp16"),

@@ -67,6 +67,11 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     cutmix_alpha: float = 0.0
     mix_prob: float = 0.5
+    # Distillation (trainer/distill.py): a runtime model folder teaches the student
+    teacher: str | None = None
+    teacher_label_map: str | None = None  # JSON {student label: [teacher class id or name]}
+    distill_alpha: float = 0.5  # share of the teacher's loss; 1 - alpha is the labels' loss
+    distill_temperature: float = 2.0
     # Hardware
     device: str = "auto"
     precision: str = "auto"
@@ -106,6 +111,10 @@ class TrainConfig:
             (self.max_samples is None or self.max_samples >= 2, "max_samples must be >= 2"),
             (0 <= self.head_epochs < self.epochs or self.head_epochs == 0,
              "head_epochs must be smaller than epochs"),
+            (0.0 <= self.distill_alpha <= 1.0, "distill_alpha must be in [0, 1]"),
+            (self.distill_temperature > 0, "distill_temperature must be > 0"),
+            (self.teacher_label_map is None or self.teacher is not None,
+             "teacher_label_map needs a teacher (--teacher FOLDER)"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

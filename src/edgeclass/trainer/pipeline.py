@@ -87,6 +87,7 @@ def train(
         model_config=model_config,
     )
     hardware = loop.resolve_hardware(config)
+    teacher = _load_teacher(config, splits.labels, processor) if config.teacher else None
     sets = _datasets(config, splits, processor, print_fn)
     tracker = _start_tracking(config, output, resume_from, splits, model, model_info, hardware)
     clock = loop.TrainingClock(
@@ -94,8 +95,19 @@ def train(
         offset=loop.TrainingClock.read_offset(resume_from),
     )
     trainer = _build_trainer(
-        config, model, processor, hardware, sets, tracker, clock, callbacks, output, print_fn
+        config,
+        model,
+        processor,
+        hardware,
+        sets,
+        tracker,
+        clock,
+        callbacks,
+        output,
+        print_fn,
+        teacher,
     )
+    distillation = _score_teacher(config, teacher, trainer, tracker, print_fn) if teacher else None
     print_fn(
         f"model: {model_info['source']}, {_parameters(model) / 1e6:.2f} M parameters, "
         f"input {'x'.join(map(str, _crop(processor)))} (training crops "
@@ -134,6 +146,8 @@ def train(
         resume_from=resume_from,
         wall=time.perf_counter() - started,
     )
+    if distillation:
+        summary["distillation"] = distillation
     model_dir = write_model_folder(output / "model", best_model, processor, summary)
     log_results(tracker, output, model_dir, split, metrics, plots, summary)
     _print_summary(print_fn, model_dir, split, metrics, slices, summary)
@@ -255,8 +269,45 @@ def _start_tracking(config, output: Path, resume_from, splits, model, model_info
     return tracker
 
 
+def _load_teacher(config: TrainConfig, labels, processor):
+    from edgeclass.trainer.teacher import Teacher
+
+    return Teacher(config.teacher, labels, processor.to_dict(), config.teacher_label_map)
+
+
+def _score_teacher(config: TrainConfig, teacher, trainer, tracker, print_fn) -> dict[str, Any]:
+    """The teacher's accuracy on the validation split (MLflow: teacher_val_accuracy)."""
+    from edgeclass.trainer.distill import TeacherMetric, teacher_accuracy
+
+    accuracy = teacher_accuracy(teacher, trainer.get_eval_dataloader())
+    tracker.log_metrics({"teacher_val_accuracy": accuracy}, step=0)
+    trainer.add_callback(TeacherMetric(accuracy, tracker))
+    print_fn(
+        f"teacher: {teacher.path} ({len(teacher.labels)} classes -> {len(teacher.groups.members)}"
+        f" labels, {teacher.size[0]}x{teacher.size[1]} input), val accuracy {accuracy:.4f}; "
+        f"alpha {config.distill_alpha}, temperature {config.distill_temperature}"
+    )
+    return {
+        "teacher": str(config.teacher),
+        "teacher_label_map": config.teacher_label_map,
+        "alpha": config.distill_alpha,
+        "temperature": config.distill_temperature,
+        "teacher_val_accuracy": accuracy,
+    }
+
+
 def _build_trainer(
-    config, model, processor, hardware, sets, tracker, clock, callbacks, output, print_fn
+    config,
+    model,
+    processor,
+    hardware,
+    sets,
+    tracker,
+    clock,
+    callbacks,
+    output,
+    print_fn,
+    teacher=None,
 ):
     import torch
     from transformers import Trainer
@@ -287,7 +338,19 @@ def _build_trainer(
         per_step *= args.gradient_accumulation_steps
         total_steps = config.epochs * math.ceil(len(sets.train) / per_step)
         scheduler = loop.budget_schedule(optimizer, total_steps, config, clock)
-    trainer = Trainer(
+    trainer_class: Any = Trainer
+    distill_options: dict[str, Any] = {}
+    if teacher is not None:
+        from edgeclass.trainer.distill import DistillTrainer
+
+        trainer_class = DistillTrainer
+        distill_options = {
+            "teacher": teacher,
+            "alpha": config.distill_alpha,
+            "temperature": config.distill_temperature,
+            "label_smoothing": config.label_smoothing,
+        }
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=sets.train,
@@ -304,6 +367,7 @@ def _build_trainer(
         compute_loss_func=loop.make_loss(config.label_smoothing),
         optimizers=(optimizer, scheduler),
         callbacks=trainer_callbacks,
+        **distill_options,
     )
     _quiet_progress(trainer)
     # Evaluation batches get the full image processor (resize + centre crop), like the runtime.
