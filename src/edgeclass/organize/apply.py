@@ -15,7 +15,6 @@ from edgeclass.errors import EdgeclassError
 from edgeclass.organize.journal import FORMAT, VERSION, JournalWriter
 from edgeclass.organize.names import free_name
 from edgeclass.organize.plan import PlannedFile, SortPlan
-from edgeclass.organize.progress import ProgressCallback, no_progress
 from edgeclass.organize.transfer import (
     FATAL_ERRNOS,
     TargetExists,
@@ -24,6 +23,7 @@ from edgeclass.organize.transfer import (
     move_file,
     temp_name_for,
 )
+from edgeclass.runtime.progress import ProgressCallback, no_progress
 
 
 class Mode(str, enum.Enum):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeclass.organize.names import free_name, label_folder_name
-from edgeclass.organize.progress import ProgressCallback, no_progress
 from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.progress import ProgressCallback, no_progress
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult
 
 

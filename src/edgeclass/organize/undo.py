@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgeclass.organize.journal import Entry, JournalWriter, read_journal
-from edgeclass.organize.progress import ProgressCallback, no_progress
 from edgeclass.organize.transfer import TargetExists, file_sha256, move_file, temp_name_for
+from edgeclass.runtime.progress import ProgressCallback, no_progress
 
 
 @dataclass

@@ -1,10 +1,10 @@
-"""How sort, undo and evaluation report progress: a plain callback, easy to turn into a signal."""
+"""How long operations report progress: a plain callback, easy to turn into a Qt signal."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-# on_progress(phase, done, total): phase is "classify", "sort" or "undo".
+# on_progress(phase, done, total): phase names the step ("classify", "sort", "undo", ...).
 ProgressCallback = Callable[[str, int, int], None]
 
 
