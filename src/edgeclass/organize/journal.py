@@ -51,12 +51,26 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line that a crash left unfinished, so new records start on a line of their
+    own. Nothing is lost: a record is written before its step, so an unfinished `begin` means
+    the step never started, and an unfinished `done` is settled by looking at the disk."""
+    with open(path, "rb+") as journal:
+        data = journal.read()
+        if data and not data.endswith(b"\n"):
+            journal.truncate(data.rfind(b"\n") + 1)
+            journal.flush()
+            os.fsync(journal.fileno())
+
+
 class JournalWriter:
     """Appends records, each flushed and fsync'd before `write` returns."""
 
     def __init__(self, path: Path, *, create: bool) -> None:
         self.path = path
         flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if create else 0)
+        if not create:
+            _drop_torn_tail(path)
         self._fd = os.open(path, flags, 0o666)
         if create:
             _fsync_folder(path.parent)  # the journal's own name must survive a crash too
