@@ -11,3 +11,7 @@ class ModelError(EdgeclassError):
 
 class DataError(EdgeclassError):
     """Training or evaluation data is missing or unusable."""
+
+
+class Cancelled(EdgeclassError):
+    """A long operation stopped because its cancel Event was set."""

@@ -11,7 +11,7 @@ from edgeclass.cli import exit_codes
 from edgeclass.errors import DataError, EdgeclassError, ModelError
 
 # Module names under edgeclass.cli; each defines register(subparsers) and a run(args) -> int.
-SUBCOMMANDS = ("classify", "serve", "train", "quantize", "report")
+SUBCOMMANDS = ("classify", "sort", "evaluate", "explain", "serve", "train", "quantize", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
