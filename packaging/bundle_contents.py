@@ -72,6 +72,10 @@ FORBIDDEN_MODULES: tuple[str, ...] = (
     "multipart",
     "prometheus_client",
     "swagger_ui",
+    # HEIC support is not bundled yet: pillow-heif's wheel carries libx265 (21 MB, a GPL encoder
+    # that decoding never uses), which takes the bundle from ~148 to ~172 MiB. In the bundle a
+    # HEIC photo gets `unsupported_format`; the pip-installed runtime reads it with `.[heif]`.
+    "pillow_heif",
     "onnxruntime.quantization",
     "onnxruntime.transformers",
     "onnxruntime.tools",

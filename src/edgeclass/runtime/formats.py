@@ -8,6 +8,7 @@ about 0.1 s, which every `edgeclass classify` would otherwise pay. AVIF is read 
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from PIL import features
@@ -61,6 +62,11 @@ def avif_readable() -> bool:
 
 def unsupported_message(image_format: str) -> str:
     """What to tell a user whose file is in `image_format`, which this installation cannot read."""
+    if image_format in ("HEIF", "AVIF") and getattr(sys, "frozen", False):
+        return (
+            f"{image_format} image: this edgeclass app cannot read {image_format} yet; save the "
+            'photo as JPEG, or use the pip-installed edgeclass (pip install "edgeclass[heif]")'
+        )
     if image_format == "HEIF":
         return f"HEIC/HEIF image, but HEIF support is not installed: {HEIF_INSTALL_HINT}"
     if image_format == "AVIF":
