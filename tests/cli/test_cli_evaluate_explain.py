@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_tools import coloured, run_edgeclass
-from conftest import CATSDOGS_TEST
 from PIL import Image
 from tiny_onnx_models import SIZE, colour_model, left_half_model
 
 from edgeclass.runtime.locate import bundled_model_dir
+
+# As in tests/conftest.py (a "from conftest import" can pick up another folder's conftest).
+CATSDOGS_TEST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "catsdogs" / "test"
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
+from edgeclass.cli.arguments import positive_int, probability
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
 
@@ -38,26 +39,6 @@ examples:
   edgeclass classify photos/ -r --format csv --output results.csv
   edgeclass classify a.jpg b.png --top-k 3 --threshold 0.6 --format jsonl
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -103,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-k",
         "--top-k",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="K",
         help="how many best labels to report per image (default: 1)",
@@ -111,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-t",
         "--threshold",
-        type=_probability,
+        type=probability,
         default=0.0,
         metavar="P",
         help="label an image `unknown` when its best probability is below P (default: 0)",
@@ -119,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-b",
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=2,
         metavar="N",
         help="images per inference batch (default: 2; small batches keep a small model's "
@@ -127,13 +108,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="onnxruntime compute threads (default: one per CPU core)",
     )
     parser.add_argument(
         "--decode-threads",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="threads that open and resize images while the model runs "
         "(default: CPU cores, at most 4)",

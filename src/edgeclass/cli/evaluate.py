@@ -9,7 +9,7 @@ import sys
 import threading
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.classify import _positive_int
+from edgeclass.cli.arguments import positive_int
 
 DESCRIPTION = """\
 Score a model on photos sorted by hand: DIR/<label>/ holds the photos of each label, named like
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="how many mistakes the table lists (default: 20; json lists all)",
     )
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help="onnxruntime threads")
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.classify import _positive_int
+from edgeclass.cli.arguments import positive_int
 from edgeclass.errors import EdgeclassError
 
 DESCRIPTION = """\
@@ -58,19 +58,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--patch",
-        type=_positive_int,
+        type=positive_int,
         metavar="PX",
         help="side of the hiding patch on the model's input (default: 2/11 of the input side)",
     )
     parser.add_argument(
         "--stride",
-        type=_positive_int,
+        type=positive_int,
         metavar="PX",
         help="step between patch positions (default: half the patch)",
     )
     parser.add_argument(
         "--size",
-        type=_positive_int,
+        type=positive_int,
         default=512,
         metavar="PX",
         help="longer side of the written image (default: 512)",
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="stdout: one line (table), or JSON with the heat map as numbers (rows of the "
         "model's input)",
     )
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help="onnxruntime threads")
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
     parser.set_defaults(func=run)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
+from edgeclass.cli.arguments import non_negative_float, port, positive_int, probability
 from edgeclass.errors import EdgeclassError
 
 # Import names of the `serve` extra's packages.
@@ -31,46 +32,6 @@ example:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0..65535, got {value}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -82,39 +43,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = parser.add_argument
     add("-m", "--model", metavar="DIR", help="model folder (default: as for classify)")
     add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
-    add("--port", type=_port, default=8000, help="TCP port (default: 8000)")
-    add("--max-batch", type=_positive_int, default=8, metavar="N", help="images per model call (8)")
+    add("--port", type=port, default=8000, help="TCP port (default: 8000)")
+    add("--max-batch", type=positive_int, default=8, metavar="N", help="images per model call (8)")
     add(
         "--max-wait-ms",
-        type=_positive_float,
+        type=non_negative_float,
         default=20.0,
         metavar="T",
         help="how long a batch may wait for images still being decoded (default: 20)",
     )
     add(
         "--max-queue",
-        type=_positive_int,
+        type=positive_int,
         default=64,
         metavar="Q",
         help="images in the server at once; more get 503 + Retry-After (default: 64)",
     )
     add(
         "--max-images",
-        type=_positive_int,
+        type=positive_int,
         default=32,
         metavar="N",
         help="images in one request; more get 413 (default: 32)",
     )
     add(
         "--max-body-mb",
-        type=_positive_float,
+        type=non_negative_float,
         default=20.0,
         metavar="M",
         help="request body limit in MiB; larger get 413 (default: 20)",
     )
     add(
         "--timeout",
-        type=_positive_float,
+        type=non_negative_float,
         default=30.0,
         metavar="S",
         help="seconds a request may take before it gets 504 (default: 30)",
@@ -122,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add(
         "-t",
         "--threshold",
-        type=_probability,
+        type=probability,
         default=0.0,
         metavar="P",
         help="default threshold: label `unknown` under P (a request may set its own)",
@@ -146,10 +107,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow browser pages from ORIGIN (e.g. http://localhost:3000); repeatable; "
         "default: no CORS",
     )
-    add("--threads", type=_positive_int, metavar="N", help="onnxruntime threads (default: cores)")
+    add("--threads", type=positive_int, metavar="N", help="onnxruntime threads (default: cores)")
     add(
         "--decode-threads",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="threads decoding images (default: cores, at most 4)",
     )

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.classify import _positive_int, _probability
+from edgeclass.cli.arguments import positive_int, probability
 from edgeclass.errors import DataError, EdgeclassError
 
 DESCRIPTION = """\
@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-t",
         "--threshold",
-        type=_probability,
+        type=probability,
         default=0.0,
         metavar="P",
         help="photos whose best probability is below P go to DEST/unknown/ (default: 0)",
@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="table",
         help="what goes to stdout: a readable preview and summary (table), or one JSON object",
     )
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help="onnxruntime threads")
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
