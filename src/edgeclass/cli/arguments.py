@@ -46,3 +46,15 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0..65535, got {value}")
     return value
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """--threads, --progress/--no-progress and -q, worded the same for every batch command."""
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: only when stderr is a terminal)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import positive_int
+from edgeclass.cli.arguments import add_run_options
 
 DESCRIPTION = """\
 Score a model on photos sorted by hand: DIR/<label>/ holds the photos of each label, named like
@@ -56,14 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="how many mistakes the table lists (default: 20; json lists all)",
     )
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress on stderr (default: only when stderr is a terminal)",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
+    add_run_options(parser)
     parser.set_defaults(func=run)
 
 

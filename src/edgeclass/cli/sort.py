@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import positive_int, probability
+from edgeclass.cli.arguments import add_run_options, probability
 from edgeclass.errors import DataError, EdgeclassError
 
 DESCRIPTION = """\
@@ -100,14 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="table",
         help="what goes to stdout: a readable preview and summary (table), or one JSON object",
     )
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="onnxruntime threads")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress on stderr (default: only when stderr is a terminal)",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
+    add_run_options(parser)
     parser.set_defaults(func=run, mode=None)
 
 
