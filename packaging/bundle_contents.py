@@ -72,10 +72,6 @@ FORBIDDEN_MODULES: tuple[str, ...] = (
     "multipart",
     "prometheus_client",
     "swagger_ui",
-    # HEIC support is not bundled yet: pillow-heif's wheel carries libx265 (21 MB, a GPL encoder
-    # that decoding never uses), which takes the bundle from ~148 to ~172 MiB. In the bundle a
-    # HEIC photo gets `unsupported_format`; the pip-installed runtime reads it with `.[heif]`.
-    "pillow_heif",
     "onnxruntime.quantization",
     "onnxruntime.transformers",
     "onnxruntime.tools",
@@ -112,6 +108,11 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "numpy._core._multiarray_umath",
     "PIL.Image",
     "PIL._imaging",
+    # Phone formats (issue 14): AVIF through Pillow's own plugin, HEIC through pillow-heif.
+    "PIL._avif",
+    "PIL.AvifImagePlugin",
+    "pillow_heif",
+    "_pillow_heif",
     "PySide6.QtCore",
     "PySide6.QtGui",
     "PySide6.QtWidgets",
@@ -171,6 +172,12 @@ QT_PLUGINS_KEPT: dict[str, tuple[str, ...]] = {
     "wayland-shell-integration": ("*xdg-shell*",),
     "wayland-decoration-client": ("*bradient*",),
 }
+
+# pillow-heif's libx265 (libx265-<hash>.so.<api>): the HEVC encoder, which reading HEIC never
+# calls. On Linux the bundle ships a stand-in with the same soname (packaging/linux/x265_stub.py);
+# the check fails if a bundled one is bigger than STUB_MAX_BYTES (the real encoder crept back).
+X265_LIBRARY = r"libx265(-[0-9a-f]+)?\.so\.\d+"
+X265_STUB_MAX_BYTES = 64 * 1024
 
 # Linux libraries taken from the user's system rather than the build machine: every desktop
 # distribution has them, and they must match the host (fonts configuration, X server, glib,
@@ -409,6 +416,7 @@ def problems(inv: BundleInventory) -> list[str]:
     for module in REQUIRED_MODULES:
         if module not in inv.modules:
             found.append(f"required module missing from bundle: {module}")
+    found += oversized_x265(inv)
     if sys.platform == "win32":
         present = {PurePosixPath(rel).name.lower() for rel in inv.files}
         for dll in WINDOWS_REQUIRED_DLLS:
@@ -441,3 +449,16 @@ def largest_files(bundle_dir: Path, count: int = 15) -> list[tuple[str, int]]:
             sizes.append((full.relative_to(bundle_dir).as_posix(), full.lstat().st_size))
     sizes.sort(key=lambda item: item[1], reverse=True)
     return sizes[:count]
+
+
+def oversized_x265(inv: BundleInventory) -> list[str]:
+    """Linux: pillow-heif's libx265 must be the stand-in, not the 23 MB GPL encoder."""
+    if not sys.platform.startswith("linux"):
+        return []
+    found = []
+    for rel in inv.files:
+        if re.fullmatch(X265_LIBRARY, Path(rel).name):
+            size = (inv.contents_dir / rel).stat().st_size
+            if size > X265_STUB_MAX_BYTES:
+                found.append(f"{rel} is the real x265 encoder ({size} bytes), not the stand-in")
+    return found

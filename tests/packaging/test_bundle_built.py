@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from edgeclass_test_images import photo_like
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "packaging"))
@@ -29,6 +30,7 @@ smoke_test = importlib.import_module("smoke_test")
 DEFAULT_BUNDLE = REPO / "dist" / rules.BUNDLE_NAME
 CSV = ("--format", "csv")
 SOURCE_RESOURCES = REPO / "src" / "edgeclass" / "resources"
+DEFAULT_MODEL_IN_BUNDLE = Path(rules.CONTENTS_DIR, "edgeclass", "resources", "models", "default")
 
 # The only Qt libraries the app may ship: the three modules it uses and what they need on
 # each platform (D-Bus for QtGui on Linux, the xcb and Wayland platform glue).
@@ -194,32 +196,67 @@ def test_frozen_version_matches_the_package(bundle_dir: Path) -> None:
     assert result.stdout.strip() == f"edgeclass {edgeclass.__version__}"
 
 
-def test_frozen_cli_on_phone_formats(
-    bundle_dir: Path, tmp_path: Path, tiny_model_dir: Path
-) -> None:
-    """AVIF is read in the bundle; HEIC is not bundled yet and says so, with no pip advice only."""
+def test_frozen_cli_reads_phone_formats(bundle_dir: Path, tmp_path: Path) -> None:
+    """HEIC (pillow-heif; on Linux with the x265 stand-in) and AVIF (Pillow's own plugin) are
+    classified by the frozen CLI with its bundled default model, exactly as the installed
+    package classifies them."""
+    pillow_heif = pytest.importorskip("pillow_heif", reason="writing a HEIC file needs pillow-heif")
     from PIL import Image, features
 
+    if not features.check("avif"):
+        pytest.skip("writing an AVIF file needs a Pillow with AVIF support (11.3+ from PyPI)")
+    if not (bundle_dir / DEFAULT_MODEL_IN_BUNDLE / "model.onnx").is_file():
+        pytest.skip("this bundle has no default model to classify with")
     photos = tmp_path / "phone"
     photos.mkdir()
-    picture = Image.radial_gradient("L").convert("RGB")
-    expected = {}
-    if features.check("avif"):
-        picture.save(photos / "photo.avif")
-        expected["photo.avif"] = "unsupported_format"
-    heif = pytest.importorskip("pillow_heif", reason="writing a HEIC file needs pillow-heif")
-    heif.from_pillow(picture).save(photos / "photo.heic")
-    expected["photo.heic"] = "unsupported_format"
+    for seed, name in enumerate(("iphone.heic", "android.avif")):
+        picture = Image.fromarray(photo_like(320, 240, seed=seed))
+        if name.endswith(".heic"):
+            pillow_heif.from_pillow(picture).save(photos / name, quality=80)
+        else:
+            picture.save(photos / name, quality=80)
+    assert (photos / "iphone.heic").read_bytes()[4:12] == b"ftypheic"
+    assert (photos / "android.avif").read_bytes()[4:12] == b"ftypavif"
     cli = str(rules.executable_path(bundle_dir, rules.CLI_NAME))
     result = subprocess.run(
-        [cli, "classify", str(photos), "--model", str(tiny_model_dir), *CSV],
+        [cli, "classify", str(photos), *CSV],
+        cwd=tmp_path,
         env=smoke_test.clean_env(),
         capture_output=True,
         text=True,
         timeout=300,
     )
-    rows = {Path(r["path"]).name: r for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert {name: rows[name]["status"] for name in expected} == expected, result.stderr
-    assert "cannot read HEIF yet" in rows["photo.heic"]["message"]
-    if "photo.avif" in rows:
-        assert "cannot read AVIF yet" in rows["photo.avif"]["message"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    frozen = smoke_test.parse_csv(result.stdout)
+    assert {name: (r["status"], r["width"], r["height"]) for name, r in frozen.items()} == {
+        "iphone.heic": ("ok", "320", "240"),
+        "android.avif": ("ok", "320", "240"),
+    }
+    installed = smoke_test.compare_with_installed(
+        frozen, photos, bundle_dir / DEFAULT_MODEL_IN_BUNDLE, tmp_path
+    )
+    assert installed == {"files": 2, "differences": []}
+
+
+def test_x265_is_the_stand_in(bundle_dir: Path, inventory) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the x265 stand-in is built on Linux only")
+    x265 = [f for f in inventory.files if re.fullmatch(rules.X265_LIBRARY, Path(f).name)]
+    assert x265, "pillow-heif's libx265 (needed by libheif) is missing"
+    assert rules.oversized_x265(inventory) == []
+
+
+def test_bundle_stays_within_the_size_budget(bundle_dir: Path) -> None:
+    """The app without its bundled model (build_bundle.py's budget check), and the whole folder
+    users download when the bundled model is the source tree's default."""
+    build_bundle = importlib.import_module("build_bundle")
+    total = rules.size_on_disk(bundle_dir)[0]
+    app_bytes = total - build_bundle.model_bytes(bundle_dir)
+    budget = rules.SIZE_TARGET_MIB * 2**20
+    largest = rules.largest_files(bundle_dir, 8)
+    assert app_bytes <= budget, f"{app_bytes / 2**20:.1f} MiB without the model; {largest}"
+    source_model = SOURCE_RESOURCES / "models" / "default" / "model.onnx"
+    bundled_model = bundle_dir / DEFAULT_MODEL_IN_BUNDLE / "model.onnx"
+    shipped_default = bundled_model.is_file() and source_model.is_file()
+    if shipped_default and bundled_model.read_bytes() == source_model.read_bytes():
+        assert total <= budget, f"{total / 2**20:.1f} MiB with the default model; {largest}"

@@ -37,6 +37,9 @@ check_bundle = importlib.import_module("check_bundle")
         ("torchvision", "torchvision"),
         ("pandas", "pandas"),
         ("numpy", None),
+        ("pillow_heif", None),
+        ("_pillow_heif", None),
+        ("PIL.AvifImagePlugin", None),
     ],
 )
 def test_module_rule(module: str, banned: str | None) -> None:
@@ -93,6 +96,9 @@ def test_file_rule_rejects(path: str) -> None:
         "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
         "edgeclass/resources/icons/edgeclass-256.png",
         "edgeclass/resources/models/default/model.onnx",
+        "_pillow_heif.cpython-311-x86_64-linux-gnu.so",
+        "pillow_heif.libs/libheif-e72ea93c.so.1.23.6",
+        "PIL/_avif.cpython-311-x86_64-linux-gnu.so",
     ],
 )
 def test_file_rule_keeps(path: str) -> None:

@@ -63,9 +63,10 @@ def avif_readable() -> bool:
 def unsupported_message(image_format: str) -> str:
     """What to tell a user whose file is in `image_format`, which this installation cannot read."""
     if image_format in ("HEIF", "AVIF") and getattr(sys, "frozen", False):
+        # The bundle ships both readers; a build made without them says so plainly.
         return (
-            f"{image_format} image: this edgeclass app cannot read {image_format} yet; save the "
-            'photo as JPEG, or use the pip-installed edgeclass (pip install "edgeclass[heif]")'
+            f"{image_format} image: this edgeclass app was built without {image_format} "
+            "support; save the photo as JPEG"
         )
     if image_format == "HEIF":
         return f"HEIC/HEIF image, but HEIF support is not installed: {HEIF_INSTALL_HINT}"
