@@ -144,6 +144,7 @@ _QT_FORBIDDEN_LIBS = (
     "Lottie",
     "Svg",
     "EglFS",
+    "WaylandClient",  # native Wayland is not shipped: Wayland desktops run it through XWayland
     "WaylandCompositor",
     "WaylandEglClientHwIntegration",
 )
@@ -153,24 +154,22 @@ _QT_LIB_RE = re.compile(
 )
 
 # Qt plugins we ship, by plugin folder: a platform to draw on (offscreen for the self-test and
-# headless use), input methods, native styles and, on Linux, the XDG portal theme (native file
-# dialogs in sandboxes) and the Wayland shell pieces. No image-format plugins: the app decodes
-# photos with Pillow and its icons are PNG, which QtGui reads without a plugin. Everything else
-# (eglfs/vnc/linuxfb, GL integrations, SVG/PDF/TIFF, TLS, network information, print support,
-# SQL, QML tooling) is left out.
+# headless use; xcb on Linux, where Wayland desktops run the app through XWayland), input
+# methods, native styles and, on Linux, the XDG portal theme (native file dialogs in
+# sandboxes). No native Wayland (1.4 MiB: it made room for HEIC and AVIF, docs/bundle.md), no
+# image-format plugins: the app decodes photos with Pillow and its icons are PNG, which QtGui
+# reads without a plugin. Everything else (eglfs/vnc/linuxfb, GL integrations, SVG/PDF/TIFF,
+# TLS, network information, print support, SQL, QML tooling) is left out.
 QT_PLUGINS_KEPT: dict[str, tuple[str, ...]] = {
     "platforms": (
         "*qoffscreen*",
         "*qxcb*",
-        "*qwayland*",
         "*qwindows*",
         "*qcocoa*",
     ),
     "platformthemes": ("*qxdgdesktopportal*",),
     "platforminputcontexts": ("*",),
     "styles": ("*",),
-    "wayland-shell-integration": ("*xdg-shell*",),
-    "wayland-decoration-client": ("*bradient*",),
 }
 
 # pillow-heif's libx265 (libx265-<hash>.so.<api>): the HEVC encoder, which reading HEIC never

@@ -69,6 +69,11 @@ def test_module_rule(module: str, banned: str | None) -> None:
         "PySide6/d3dcompiler_47.dll",
         "PySide6/plugins/platforms/qdirect2d.dll",
         "python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so",
+        # Native Wayland: Wayland desktops run the app through XWayland (docs/bundle.md).
+        "PySide6/Qt/lib/libQt6WaylandClient.so.6",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/wayland-shell-integration/libxdg-shell.so",
+        "PySide6/Qt/plugins/wayland-decoration-client/libbradient.so",
     ],
 )
 def test_file_rule_rejects(path: str) -> None:
