@@ -60,7 +60,8 @@ def padding_gap(data: bytes) -> tuple[int, int] | None:
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
         return None
     used, phdrs, _shdrs = _ranges(data)
-    load_offsets = {_PHDR.unpack_from(data, at)[2] for at in phdrs if data[at] == PT_LOAD}
+    headers = [_PHDR.unpack_from(data, at) for at in phdrs]
+    load_offsets = {header[2] for header in headers if header[0] == PT_LOAD}
     best: tuple[int, int] | None = None
     covered = 0
     for start, end in used:
