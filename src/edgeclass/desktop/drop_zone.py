@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
@@ -66,6 +67,17 @@ class DropZone(QFrame):
         self._title.setText(title)
         self._hint.setText(hint)
         self._hint.setVisible(bool(hint) and not self._compact)
+
+    def show_no_model(self, hint: str) -> None:
+        self.set_message("No model loaded", hint)
+        self.set_button_text("Choose Model…")
+
+    def show_model(self, name: str, labels: Sequence[str], has_rows: bool) -> None:
+        self.set_message(
+            "Drop more photos here" if has_rows else "Drop photos or folders here",
+            f"Model “{name}” sorts photos into: {', '.join(labels)}. Nothing leaves this computer.",
+        )
+        self.set_button_text("Open Photos…")
 
     def set_button_text(self, text: str) -> None:
         self._button.setText(text)
