@@ -63,6 +63,9 @@ def test_threshold_change_relabels_rows_without_rerunning(qtbot, window, tmp_pat
     window.threshold_spin.setValue(int(lowest * 100))
     assert [model.index(row, LABEL).data() for row in range(len(best))] == [b[0] for b in best]
     assert window.proxy.rowCount() == 0  # nothing is unknown any more
+    # A change alone is not saved for the next session; the user's Enter (or leaving the box) is.
+    assert window.settings.value("classify/threshold") is None
+    qtbot.keyClick(window.threshold_spin, Qt.Key.Key_Return)
     assert window.settings.value("classify/threshold", type=float) == int(lowest * 100) / 100
 
 

@@ -47,7 +47,7 @@ class PastedImages:
             self._folder = Path(tempfile.mkdtemp(prefix="edgeclass-paste-"))
         self._count += 1
         path = self._folder / f"pasted-{time.strftime('%H%M%S')}-{self._count}.png"
-        image.save(str(path), b"PNG")
+        image.save(str(path))  # PNG, from the suffix
         return path
 
     def paths_on_clipboard(self) -> list[Path]:

@@ -1,14 +1,19 @@
-"""The Show box: all rows, one label, `unknown`, or only the problem rows."""
+"""The Show box: all rows, one label, `unknown`, only the problem rows or only the mistakes,
+each with its number of rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import partial
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QComboBox, QMenu, QWidget
 
-from edgeclass.desktop.results_model import ALL_LABELS, PROBLEMS
+from edgeclass.desktop.results_model import ALL_LABELS, MISTAKES, PROBLEMS
 from edgeclass.runtime.results import UNKNOWN_LABEL
+
+NAMES = {ALL_LABELS: "All labels", PROBLEMS: "Problems only", MISTAKES: "Mistakes only"}
 
 
 class LabelFilterBox(QComboBox):
@@ -32,11 +37,12 @@ class LabelFilterBox(QComboBox):
         current = self.current_key() if self.count() else ALL_LABELS
         self.blockSignals(True)
         self.clear()
-        self.addItem("All labels", ALL_LABELS)
+        self.addItem(NAMES[ALL_LABELS], ALL_LABELS)
         for label in [*model_labels, UNKNOWN_LABEL, *present]:
             if self.findData(label) < 0:
                 self.addItem(label, label)
-        self.addItem("Problems only", PROBLEMS)
+        self.addItem(NAMES[PROBLEMS], PROBLEMS)
+        self.addItem(NAMES[MISTAKES], MISTAKES)
         self.setCurrentIndex(max(self.findData(current), 0))
         self.blockSignals(False)
         self.filterChanged.emit(self.current_key())
@@ -44,7 +50,25 @@ class LabelFilterBox(QComboBox):
     def add_labels(self, labels: Iterable[str | None]) -> None:
         for label in set(labels):
             if label is not None and self.findData(label) < 0:
-                self.insertItem(self.count() - 1, label, label)
+                self.insertItem(self.count() - 2, label, label)
+
+    def set_counts(self, counts: Mapping[str, int]) -> None:
+        """Each entry's name with its number of rows: `cat (477)`; keys without a count: 0."""
+        for index in range(self.count()):
+            key = self.itemData(index)
+            self.setItemText(index, f"{NAMES.get(key, key)} ({counts.get(key, 0):,})")
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """The same choices as a menu (View > Show), the current one checked."""
+        menu.clear()
+        group = QActionGroup(menu)
+        for index in range(self.count()):
+            action = menu.addAction(self.itemText(index))
+            action.setCheckable(True)
+            action.setChecked(index == self.currentIndex())
+            action.setData(self.itemData(index))
+            action.triggered.connect(partial(self.setCurrentIndex, index))
+            group.addAction(action)
 
     def select(self, key: str) -> None:
         index = self.findData(key)

@@ -31,22 +31,30 @@ from PySide6.QtWidgets import (
 from edgeclass.desktop.actions import add_action
 from edgeclass.desktop.clipboard import PastedImages, rows_as_tsv
 from edgeclass.desktop.drop_zone import DropZone, paths_from_mime_data
+from edgeclass.desktop.evaluation_view import EvaluationDialog, table_evaluation, truths_in
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
 from edgeclass.desktop.model_dialog import ModelDialog
+from edgeclass.desktop.preview_dialog import PreviewDialog
 from edgeclass.desktop.results_model import (
+    ALL_LABELS,
+    MISTAKES,
+    PROBLEMS,
     STATUS_TEXT,
+    TRUTH,
     ResultsFilterProxy,
     ResultsModel,
 )
 from edgeclass.desktop.results_view import ResultsView
 from edgeclass.desktop.run_controller import RunController, desktop_thread_counts
-from edgeclass.desktop.status_bar import RunStatusBar, table_summary
+from edgeclass.desktop.status_bar import RunStatusBar, label_counts, run_summary, table_summary
 from edgeclass.desktop.toolbar import MainToolBar
 from edgeclass.desktop.window_settings import WindowSettings
 from edgeclass.desktop.worker import CANCELLED
 from edgeclass.errors import ModelError
 from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.locate import bundled_model_dir
+from edgeclass.runtime.results import UNKNOWN_LABEL
 
 APP_NAME = "edgeclass"
 NO_MODEL_HINT = (
@@ -68,6 +76,9 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.prefs = WindowSettings(self.settings)
         self.model_error = ""  # why no model is loaded, when none is
+        self.last_run_summary = ""
+        self._labelled_roots: list[str] = []
+        self._results_focused = False
         self._pasted = PastedImages()
         # How errors reach the user; the self-test swaps this for a recorder (no modal dialogs).
         self.report_error: Callable[[str, str], None] = self._show_error
@@ -140,6 +151,12 @@ class MainWindow(QMainWindow):
         self.about_model_action = act(
             "About This &Model…", self.show_model_dialog, "F1", "Model card and numbers"
         )
+        self.default_model_action = act(
+            "Use &Default Model", self.use_default_model, None, "Go back to the bundled model"
+        )
+        self.evaluation_action = act(
+            "&Evaluation…", self.show_evaluation, "Ctrl+Shift+V", "Accuracy against the folders"
+        )
         self.about_action = act("&About edgeclass", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -148,7 +165,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open_files_action, self.open_folder_action])
         file_menu.addSeparator()
-        file_menu.addAction(self.choose_model_action)
+        file_menu.addActions([self.choose_model_action, self.default_model_action])
         file_menu.addSeparator()
         file_menu.addActions([self.export_csv_action, self.export_json_action])
         file_menu.addSeparator()
@@ -157,8 +174,12 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.clear_action)
+        show_menu = bar.addMenu("&Show")
+        show_menu.aboutToShow.connect(lambda: self.label_combo.fill_menu(show_menu))
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.rerun_action, self.cancel_action])
+        run_menu.addSeparator()
+        run_menu.addAction(self.evaluation_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.about_model_action, self.about_action])
 
@@ -185,6 +206,7 @@ class MainWindow(QMainWindow):
         self.splitter = ResultsView(self.proxy, central)
         self.table = self.splitter.table
         self.detail_pane = self.splitter.detail_pane
+        self.preview_dialog = PreviewDialog(self)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -196,7 +218,12 @@ class MainWindow(QMainWindow):
         self.drop_zone.pathsDropped.connect(self.classify_paths)
         self.drop_zone.openRequested.connect(self._open_from_drop_zone)
         self.threshold_spin.valueChanged.connect(self._threshold_changed)
-        self.label_combo.filterChanged.connect(self.proxy.set_label_filter)
+        # Saved for the next session only when the user is done with the box, never by a
+        # stray arrow key on the way through (see docs/desktop.md).
+        self.threshold_spin.editingFinished.connect(self._threshold_chosen)
+        self.label_combo.filterChanged.connect(self._label_filter_changed)
+        self.results_model.dataChanged.connect(self._update_state)
+        self.table.previewRequested.connect(self.show_preview)
         self.results_model.rowsInserted.connect(self._rows_inserted)
         self.results_model.modelReset.connect(self._update_state)
         self.runs.runStarted.connect(self._on_run_started)
@@ -290,6 +317,10 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.report_error("Choose a model first", NO_MODEL_HINT)
             return
+        truths = truths_in(paths, self.classifier.labels)
+        if truths:
+            self._labelled_roots += [str(p) for p in folders if str(p) not in self._labelled_roots]
+            self.results_model.set_truths(truths)
         self.runs.classify(paths)
 
     def classify_again(self) -> None:
@@ -315,10 +346,15 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, outcome: str) -> None:
         self._update_state()
-        verb = "Cancelled after" if outcome == CANCELLED else "Classified"
-        self.statusBar().showMessage(
-            f"{verb} {self.runs.run_count():,} file(s) in {self.runs.last_run_seconds:.1f} s", 8000
+        runs = self.runs
+        self.last_run_summary = run_summary(
+            outcome == CANCELLED,
+            runs.tally,
+            runs.last_run_seconds,
+            runs.already_there,
+            runs.retried,
         )
+        self.statusBar().showMessage(self.last_run_summary, 15_000)
         self.runFinished.emit()
 
     # --- files, clipboard, export -------------------------------------------------------------
@@ -356,7 +392,7 @@ class MainWindow(QMainWindow):
     def export_dialog(self, kind: str) -> None:
         if not self.results_model.rowCount():
             return
-        path = ask_export_path(self, kind, self.prefs.last_folder())
+        path = ask_export_path(self, kind, self.prefs.export_folder())
         if path is None:
             return
         try:
@@ -365,8 +401,10 @@ class MainWindow(QMainWindow):
             self.report_error("Export failed", f"Could not write {path}:\n{error}")
 
     def export_to(self, path: str | Path) -> Path:
-        """All rows (not only the filtered ones), in table order of arrival."""
-        written = export_results(self.results_model.results(), path)
+        """The rows shown (the Show filter applies), in the order shown."""
+        shown = [self.table.result_at_row(row) for row in range(self.proxy.rowCount())]
+        written = export_results(shown, path)
+        self.prefs.remember_export_folder(Path(written).parent)
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return written
 
@@ -379,8 +417,40 @@ class MainWindow(QMainWindow):
 
     def _threshold_changed(self, percent: int) -> None:
         self.results_model.set_threshold(percent / 100)
-        self.prefs.set_threshold(percent / 100)
         self.splitter.refresh_detail()
+        unknown = sum(r.label == UNKNOWN_LABEL for r in self.results_model.results())
+        self.statusBar().showMessage(
+            f"Threshold {percent}%: {unknown:,} photo(s) read “{UNKNOWN_LABEL}”", 5000
+        )
+
+    def _threshold_chosen(self) -> None:
+        chosen = self.threshold_spin.value() / 100
+        if chosen != self.prefs.threshold():  # focus passing through the box saves nothing
+            self.prefs.set_threshold(chosen)
+
+    def _label_filter_changed(self, key: str) -> None:
+        self.proxy.set_label_filter(key)
+        self.table.scrollToTop()
+        self._update_state()
+
+    def use_default_model(self) -> None:
+        """The bundled model, also at the next start (the remembered choice is forgotten)."""
+        default = bundled_model_dir()
+        if default is None:
+            self.report_error("No default model", "This build has no bundled model.")
+        elif self.load_model(default):
+            self.settings.remove("model/last_dir")
+
+    def show_evaluation(self) -> None:
+        if self.classifier is None or not self.results_model.has_truths():
+            return
+        root = ", ".join(self._labelled_roots)
+        evaluation = table_evaluation(self.results_model, self.classifier.labels, root)
+        self.evaluation_dialog = EvaluationDialog(evaluation, self)
+        self.evaluation_dialog.show()
+
+    def show_preview(self, path: str) -> None:
+        self.preview_dialog.show_photo(path)
 
     def set_label_filter(self, label: str) -> None:
         self.label_combo.select(label)
@@ -413,8 +483,23 @@ class MainWindow(QMainWindow):
         self.clear_action.setEnabled(not busy and has_rows)
         for action in (self.export_csv_action, self.export_json_action, self.copy_action):
             action.setEnabled(has_rows)
+        self.default_model_action.setEnabled(not busy)
+        self._show_counts()
+        if has_rows and not self._results_focused:
+            self._results_focused = True  # once: the arrow keys then move through the rows
+            self.table.setFocus()
+
+    def _show_counts(self) -> None:
+        model, results = self.results_model, self.results_model.results()
+        counts: dict[str, int] = dict(label_counts(results))
+        counts[ALL_LABELS] = len(results)
+        counts[PROBLEMS] = sum(not r.ok for r in results)
+        counts[MISTAKES] = sum(model.is_right(r) is False for r in results)
+        self.label_combo.set_counts(counts)
+        self.table.setColumnHidden(TRUTH, not model.has_truths())
+        self.evaluation_action.setEnabled(model.has_truths())
         name = self.classifier.folder.path.name if self.classifier is not None else None
-        self.status_bar.set_summary(table_summary(name, self.results_model.results()))
+        self.status_bar.set_summary(table_summary(name, results, self.proxy.rowCount()))
 
     # --- settings and life cycle --------------------------------------------------------------
 

@@ -1,31 +1,60 @@
-"""The results table: a QTableView over the filter proxy, set up for photos."""
+"""The results table: a QTableView over the filter proxy, set up for photos.
+
+By hand: double-click opens the photo in the system's viewer, the context menu opens it, shows
+its folder or copies its path, Space asks for a large preview (`previewRequested`). The
+selected row stays in view while rows stream in; a new sort or filter starts at the top.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QIcon, QImage
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QPoint,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QImage, QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from edgeclass.desktop.results_model import (
     CONFIDENCE,
+    FOLDER,
     LABEL,
     MESSAGE,
     NAME,
     STATUS,
     THUMBNAIL,
+    TRUTH,
     ResultRole,
 )
 from edgeclass.runtime.results import ClassificationResult
 
-COLUMN_WIDTHS = {THUMBNAIL: 60, NAME: 200, LABEL: 100, CONFIDENCE: 95, STATUS: 110, MESSAGE: 160}
+COLUMN_WIDTHS = {
+    THUMBNAIL: 60,
+    NAME: 180,
+    FOLDER: 110,
+    LABEL: 100,
+    TRUTH: 100,
+    CONFIDENCE: 95,
+    STATUS: 110,
+    MESSAGE: 160,
+}
 ROW_HEIGHT = 54
 ICON_SIZE = 48
 
 
 class ResultsTable(QTableView):
+    previewRequested = Signal(str)  # the path of the photo to show large
+
     def __init__(self, proxy: QSortFilterProxyModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(proxy)
+        self._current_was_visible = False
         # Unsorted (arrival order) until a header is clicked.
         self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
@@ -48,6 +77,15 @@ class ResultsTable(QTableView):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
+        self.setColumnHidden(TRUTH, True)  # shown when the photos come from labelled folders
+        header.sortIndicatorChanged.connect(self.scrollToTop)
+        proxy.rowsAboutToBeInserted.connect(self._remember_current_visible)
+        proxy.layoutAboutToBeChanged.connect(self._remember_current_visible)
+        proxy.rowsInserted.connect(self._keep_current_visible)
+        proxy.layoutChanged.connect(self._keep_current_visible)
+        self.doubleClicked.connect(lambda index: self.open_row(index.row()))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
 
     def selected_rows(self) -> list[int]:
         """The selected rows in view order (proxy rows)."""
@@ -71,3 +109,49 @@ class ResultsTable(QTableView):
                 QItemSelectionModel.SelectionFlag.ClearAndSelect
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
+
+    def current_path(self) -> str | None:
+        current = self.currentIndex()
+        return self.result_at_row(current.row()).path if current.isValid() else None
+
+    def open_row(self, row: int) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(self.result_at_row(row).path))
+
+    def show_row_in_folder(self, row: int) -> None:
+        folder = Path(self.result_at_row(row).path).parent
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def copy_row_path(self, row: int) -> None:
+        QGuiApplication.clipboard().setText(self.result_at_row(row).path)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        path = self.current_path()
+        if event.key() == Qt.Key.Key_Space and path is not None:
+            self.previewRequested.emit(path)
+            return
+        super().keyPressEvent(event)
+
+    def _context_menu(self, where: QPoint) -> None:
+        index = self.indexAt(where)
+        if not index.isValid():
+            return
+        row = index.row()
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.open_row(row))
+        menu.addAction("Show in Folder", lambda: self.show_row_in_folder(row))
+        menu.addAction("Copy Path", lambda: self.copy_row_path(row))
+        menu.popup(self.viewport().mapToGlobal(where))
+        self.context_menu = menu  # kept for tests and so it outlives this call
+
+    def _remember_current_visible(self) -> None:
+        current = self.currentIndex()
+        self._current_was_visible = current.isValid() and self.viewport().rect().intersects(
+            self.visualRect(current)
+        )
+
+    def _keep_current_visible(self, *_args: object) -> None:
+        """Rows streaming into a sorted table push the selected one about: follow it."""
+        current = self.currentIndex()
+        if self._current_was_visible and current.isValid():
+            self.updateGeometries()  # the scroll range must include the new rows first
+            self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from edgeclass.desktop.results_model import ResultsModel
 from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
 from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.tally import StatusTally
 
 
 class RunController(QObject):
@@ -35,7 +36,11 @@ class RunController(QObject):
         self._worker: ClassifyWorker | None = None
         self._queue: list[Path] = []
         self._run_started = 0.0
-        self._run_count = 0
+        # What the current (or last) run did: results by status, files the table already held
+        # with a label (not classified again), failed rows tried again.
+        self.tally = StatusTally()
+        self.already_there = 0
+        self.retried = 0
         self.last_run_seconds = 0.0
 
     def classify(self, paths: Iterable[str | Path]) -> None:
@@ -64,7 +69,7 @@ class RunController(QObject):
 
     def run_count(self) -> int:
         """Rows received in the current (or last) run."""
-        return self._run_count
+        return self.tally.done
 
     def wait_for_done(self, timeout_ms: int = 10_000) -> None:
         """Cancel and wait: the worker stops within one batch, so no thread outlives its owner."""
@@ -74,22 +79,30 @@ class RunController(QObject):
 
     def _start_next(self) -> None:
         paths, self._queue = self._queue, []
-        known = {r.path for r in self.results_model.results()}
-        worker = ClassifyWorker(self.classifier, paths, skip=known)
+        # Rows with a label stay; failed rows are tried again (the file may have been fixed).
+        labelled = {r.path for r in self.results_model.results() if r.ok}
+        worker = ClassifyWorker(self.classifier, paths, skip=labelled)
         worker.signals.result.connect(self._on_batch)
+        worker.signals.skipped.connect(self._on_skipped)
         worker.signals.progress.connect(self.progress)
         worker.signals.error.connect(self.errorOccurred)
         worker.signals.finished.connect(self._on_finished)
         self._worker = worker
         if not self._run_started:
             self._run_started = time.monotonic()
-            self._run_count = 0
+            self.tally = StatusTally()
+            self.already_there = self.retried = 0
         self.runStarted.emit()
         QThreadPool.globalInstance().start(worker)
 
     def _on_batch(self, batch: ResultBatch) -> None:
+        self.retried += sum(1 for r in batch.results if self.results_model.contains(r.path))
+        for result in batch.results:
+            self.tally.add(result.with_threshold(self.results_model.threshold()))
         self.results_model.append_results(batch.results, batch.thumbnails)
-        self._run_count += len(batch.results)
+
+    def _on_skipped(self, count: int) -> None:
+        self.already_there += count
 
     def _on_finished(self, outcome: str) -> None:
         self._worker = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from edgeclass.runtime.results import ClassificationResult
+from edgeclass.runtime.tally import StatusTally
 
 SEPARATOR = "   ·   "
 
@@ -41,13 +43,38 @@ class RunStatusBar(QStatusBar):
         self.summary_label.setText(text)
 
 
-def table_summary(model_name: str | None, results: Sequence[ClassificationResult]) -> str:
-    """`Model: tiny · 1,000 file(s) · 4 could not be read`."""
+def label_counts(results: Iterable[ClassificationResult]) -> Counter[str]:
+    """Rows per label (files with a label only)."""
+    return Counter(r.label for r in results if r.ok and r.label is not None)
+
+
+def table_summary(
+    model_name: str | None, results: Sequence[ClassificationResult], shown: int
+) -> str:
+    """`Model: m · 1,000 file(s): cat 477, dog 400 · 4 could not be read · showing 477 of 1,000`."""
     model = f"Model: {model_name}" if model_name is not None else "No model loaded"
     if not results:
         return model
-    problems = sum(1 for r in results if not r.ok)
+    counts = label_counts(results)
     text = f"{model}{SEPARATOR}{len(results):,} file(s)"
+    if counts:
+        text += ": " + ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
+    problems = len(results) - sum(counts.values())
     if problems:
         text += f"{SEPARATOR}{problems:,} could not be read"
+    if shown != len(results):
+        text += f"{SEPARATOR}showing {shown:,} of {len(results):,}"
     return text
+
+
+def run_summary(
+    cancelled: bool, tally: StatusTally, seconds: float, already_there: int, retried: int
+) -> str:
+    """The end of a run: what was classified, failed or skipped and why, what was there."""
+    text = f"{'Cancelled: ' if cancelled else ''}{', '.join(tally.parts())} in {seconds:.1f} s"
+    notes = []
+    if already_there:
+        notes.append(f"{already_there:,} already classified")
+    if retried:
+        notes.append(f"{retried:,} retried")
+    return text + (SEPARATOR + ", ".join(notes) if notes else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 DEFAULT_SIZE = (1100, 720)
@@ -31,6 +31,18 @@ class WindowSettings:
     def remember_folder(self, folder: Path) -> None:
         if folder.is_dir():
             self.settings.setValue("paths/last_folder", str(folder))
+
+    def export_folder(self) -> str:
+        """The folder of the last export, else Documents (never the photo folder)."""
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        default = documents or str(Path.home())
+        folder = str(self.settings.value("paths/last_export_folder", default, str))
+        return folder if Path(folder).is_dir() else default
+
+    def remember_export_folder(self, folder: Path) -> None:
+        self.settings.setValue("paths/last_export_folder", str(folder))
 
     def restore_window(self, window: QMainWindow, splitter: QSplitter) -> None:
         geometry = self.settings.value("window/geometry")
