@@ -47,7 +47,7 @@ def test_the_end_of_run_summary_counts_failures_and_why(qtbot, window, tmp_path)
     (tmp_path / "a-broken.jpg").write_bytes(b"not a jpeg")
     (tmp_path / "b-empty.png").write_bytes(b"")
     classify_and_wait(qtbot, window, [*good, tmp_path / "a-broken.jpg", tmp_path / "b-empty.png"])
-    summary = window.last_run_summary
+    summary = window.status_bar.last_run_summary
     assert summary.startswith("2 of 4 files classified")
     assert "2 failed (1 empty_file, 1 not_an_image)" in summary
     assert window.statusBar().currentMessage() == summary
@@ -67,8 +67,8 @@ def test_re_dropping_retries_failed_rows_and_says_what_was_there(qtbot, window, 
     assert window.results_model.rowCount() == 4  # replaced in place, not added
     row = next(r for r in window.results_model.results() if r.path == str(fixed_later))
     assert row.ok
-    assert "1 of 1 files classified" in window.last_run_summary
-    assert f"{len(good)} already classified, 1 retried" in window.last_run_summary
+    assert "1 of 1 files classified" in window.status_bar.last_run_summary
+    assert f"{len(good)} already classified, 1 retried" in window.status_bar.last_run_summary
 
 
 def test_focus_starts_in_the_results_and_arrows_move_through_rows(qtbot, window, tmp_path):

@@ -4,7 +4,6 @@ a Mistakes filter, and an evaluation that equals `edgeclass evaluate DIR --forma
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -25,13 +24,9 @@ def test_the_evaluation_view_matches_edgeclass_evaluate(qtbot, window, tmp_path,
     root = labelled_folder(tmp_path / "sorted", labels)
     classify_and_wait(qtbot, window, [root])
 
+    command = ["evaluate", str(root), "--model", str(tiny_model_dir), "--format", "json", "-q"]
     completed = subprocess.run(
-        [sys.executable, "-m", "edgeclass", "evaluate", str(root), "--model", str(tiny_model_dir)]
-        + ["--format", "json", "-q"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
+        [sys.executable, "-m", "edgeclass", *command], capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 0, completed.stderr
     expected = json.loads(completed.stdout)

@@ -38,6 +38,13 @@ def truths_in(paths: Iterable[Path], labels: Sequence[str]) -> dict[str, str]:
     return truths
 
 
+def note_labelled_drop(model: ResultsModel, paths: Sequence[Path], labels: Sequence[str]) -> None:
+    """Give the model the truth of the photos in any labelled folder among `paths`."""
+    truths = truths_in(paths, labels)
+    if truths:
+        model.set_truths(truths)
+
+
 def table_evaluation(model: ResultsModel, labels: Sequence[str], root: str) -> Evaluation:
     """The evaluation of the rows whose truth is known, in the table's order."""
     predictions = []

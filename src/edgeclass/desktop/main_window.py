@@ -15,53 +15,30 @@ from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QKeySequence,
 )
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from edgeclass.desktop.actions import add_action
 from edgeclass.desktop.clipboard import PastedImages, rows_as_tsv
-from edgeclass.desktop.drop_zone import DropZone, paths_from_mime_data
-from edgeclass.desktop.evaluation_view import EvaluationDialog, table_evaluation, truths_in
+from edgeclass.desktop.drop_zone import NO_MODEL_HINT, DropZone
+from edgeclass.desktop.evaluation_view import EvaluationDialog, note_labelled_drop, table_evaluation
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
 from edgeclass.desktop.model_dialog import ModelDialog
-from edgeclass.desktop.preview_dialog import PreviewDialog
-from edgeclass.desktop.results_model import (
-    ALL_LABELS,
-    MISTAKES,
-    PROBLEMS,
-    STATUS_TEXT,
-    TRUTH,
-    ResultsFilterProxy,
-    ResultsModel,
-)
+from edgeclass.desktop.results_model import TRUTH, ResultsFilterProxy, ResultsModel
 from edgeclass.desktop.results_view import ResultsView
 from edgeclass.desktop.run_controller import RunController, desktop_thread_counts
-from edgeclass.desktop.status_bar import RunStatusBar, label_counts, run_summary, table_summary
+from edgeclass.desktop.status_bar import RunStatusBar, table_summary
 from edgeclass.desktop.toolbar import MainToolBar
 from edgeclass.desktop.window_settings import WindowSettings
-from edgeclass.desktop.worker import CANCELLED
 from edgeclass.errors import ModelError
 from edgeclass.runtime.classifier import Classifier
 from edgeclass.runtime.locate import bundled_model_dir
 from edgeclass.runtime.results import UNKNOWN_LABEL
 
 APP_NAME = "edgeclass"
-NO_MODEL_HINT = (
-    "No model is loaded. Choose a model folder with File > Choose Model… "
-    "(a folder holding model.onnx, config.json and preprocessor_config.json, "
-    "as `edgeclass quantize` writes it)."
-)
 
 
 class MainWindow(QMainWindow):
@@ -76,15 +53,12 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.prefs = WindowSettings(self.settings)
         self.model_error = ""  # why no model is loaded, when none is
-        self.last_run_summary = ""
-        self._labelled_roots: list[str] = []
         self._results_focused = False
         self._pasted = PastedImages()
         # How errors reach the user; the self-test swaps this for a recorder (no modal dialogs).
         self.report_error: Callable[[str, str], None] = self._show_error
 
         self.setWindowTitle(APP_NAME)
-        self.setAcceptDrops(True)
         self.results_model = ResultsModel(self, threshold=self.prefs.threshold())
         self.proxy = ResultsFilterProxy(self)
         self.proxy.setSourceModel(self.results_model)
@@ -185,7 +159,7 @@ class MainWindow(QMainWindow):
 
     def _build_toolbar(self) -> None:
         self.toolbar = MainToolBar(
-            self.results_model.threshold(),
+            self.prefs,
             [self.open_files_action, self.open_folder_action],
             self.choose_model_action,
             self.export_csv_action,
@@ -202,11 +176,12 @@ class MainWindow(QMainWindow):
         layout.setSpacing(8)
 
         self.drop_zone = DropZone(central)
+        self.drop_zone.take_drops_for(self)
         layout.addWidget(self.drop_zone)
         self.splitter = ResultsView(self.proxy, central)
         self.table = self.splitter.table
         self.detail_pane = self.splitter.detail_pane
-        self.preview_dialog = PreviewDialog(self)
+        self.preview_dialog = self.splitter.preview_dialog
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -216,18 +191,16 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.drop_zone.pathsDropped.connect(self.classify_paths)
-        self.drop_zone.openRequested.connect(self._open_from_drop_zone)
+        self.drop_zone.openRequested.connect(
+            lambda: self.open_files() if self.classifier is not None else self.choose_model()
+        )
         self.threshold_spin.valueChanged.connect(self._threshold_changed)
-        # Saved for the next session only when the user is done with the box, never by a
-        # stray arrow key on the way through (see docs/desktop.md).
-        self.threshold_spin.editingFinished.connect(self._threshold_chosen)
         self.label_combo.filterChanged.connect(self._label_filter_changed)
         self.results_model.dataChanged.connect(self._update_state)
-        self.table.previewRequested.connect(self.show_preview)
         self.results_model.rowsInserted.connect(self._rows_inserted)
         self.results_model.modelReset.connect(self._update_state)
-        self.runs.runStarted.connect(self._on_run_started)
-        self.runs.progress.connect(self.status_bar.set_progress)
+        self.status_bar.follow(self.runs)
+        self.runs.runStarted.connect(self._update_state)
         self.runs.errorOccurred.connect(self._on_error)
         self.runs.runFinished.connect(self._on_run_finished)
 
@@ -309,19 +282,16 @@ class MainWindow(QMainWindow):
 
     def classify_paths(self, paths: Iterable[str | Path]) -> None:
         """Queue files and folders (folders are scanned recursively in the worker)."""
-        paths = [Path(p) for p in paths]
-        if not paths:
+        dropped = [Path(p) for p in paths]
+        if not dropped:
             return
-        folders = [p for p in paths if p.is_dir()]
-        self.prefs.remember_folder(folders[0] if folders else paths[0].parent)
+        folders = [p for p in dropped if p.is_dir()]
+        self.prefs.remember_folder(folders[0] if folders else dropped[0].parent)
         if self.classifier is None:
             self.report_error("Choose a model first", NO_MODEL_HINT)
             return
-        truths = truths_in(paths, self.classifier.labels)
-        if truths:
-            self._labelled_roots += [str(p) for p in folders if str(p) not in self._labelled_roots]
-            self.results_model.set_truths(truths)
-        self.runs.classify(paths)
+        note_labelled_drop(self.results_model, dropped, self.classifier.labels)
+        self.runs.classify(dropped)
 
     def classify_again(self) -> None:
         self.runs.classify_again()
@@ -334,27 +304,14 @@ class MainWindow(QMainWindow):
     def is_busy(self) -> bool:
         return self.runs.is_busy()
 
-    def _on_run_started(self) -> None:
-        self.status_bar.start_scanning()
-        self._update_state()
-
     def _on_error(self, message: str) -> None:
         self.report_error("Classification stopped", message)
 
     def _show_error(self, title: str, text: str) -> None:
         QMessageBox.critical(self, title, text)
 
-    def _on_run_finished(self, outcome: str) -> None:
+    def _on_run_finished(self, _outcome: str) -> None:
         self._update_state()
-        runs = self.runs
-        self.last_run_summary = run_summary(
-            outcome == CANCELLED,
-            runs.tally,
-            runs.last_run_seconds,
-            runs.already_there,
-            runs.retried,
-        )
-        self.statusBar().showMessage(self.last_run_summary, 15_000)
         self.runFinished.emit()
 
     # --- files, clipboard, export -------------------------------------------------------------
@@ -369,12 +326,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.classify_paths([folder])
 
-    def _open_from_drop_zone(self) -> None:
-        if self.classifier is None:
-            self.choose_model()
-        else:
-            self.open_files()
-
     def paste(self) -> None:
         """Files copied in a file manager, or an image copied from any app."""
         paths = self._pasted.paths_on_clipboard()
@@ -385,8 +336,8 @@ class MainWindow(QMainWindow):
 
     def copy_selection(self) -> None:
         """Selected rows (or all visible rows) as tab-separated text with a header line."""
-        rows = self.table.selected_rows() or list(range(self.proxy.rowCount()))
-        QGuiApplication.clipboard().setText(rows_as_tsv(self.table.result_at_row(r) for r in rows))
+        rows = self.table.shown_results(selected_only=True) or self.table.shown_results()
+        QGuiApplication.clipboard().setText(rows_as_tsv(rows))
         self.statusBar().showMessage(f"Copied {len(rows)} row(s)", 3000)
 
     def export_dialog(self, kind: str) -> None:
@@ -402,8 +353,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, path: str | Path) -> Path:
         """The rows shown (the Show filter applies), in the order shown."""
-        shown = [self.table.result_at_row(row) for row in range(self.proxy.rowCount())]
-        written = export_results(shown, path)
+        written = export_results(self.table.shown_results(), path)
         self.prefs.remember_export_folder(Path(written).parent)
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return written
@@ -418,15 +368,10 @@ class MainWindow(QMainWindow):
     def _threshold_changed(self, percent: int) -> None:
         self.results_model.set_threshold(percent / 100)
         self.splitter.refresh_detail()
-        unknown = sum(r.label == UNKNOWN_LABEL for r in self.results_model.results())
+        unknown = self.results_model.label_counts()[UNKNOWN_LABEL]
         self.statusBar().showMessage(
             f"Threshold {percent}%: {unknown:,} photo(s) read “{UNKNOWN_LABEL}”", 5000
         )
-
-    def _threshold_chosen(self) -> None:
-        chosen = self.threshold_spin.value() / 100
-        if chosen != self.prefs.threshold():  # focus passing through the box saves nothing
-            self.prefs.set_threshold(chosen)
 
     def _label_filter_changed(self, key: str) -> None:
         self.proxy.set_label_filter(key)
@@ -442,15 +387,11 @@ class MainWindow(QMainWindow):
             self.settings.remove("model/last_dir")
 
     def show_evaluation(self) -> None:
-        if self.classifier is None or not self.results_model.has_truths():
-            return
-        root = ", ".join(self._labelled_roots)
-        evaluation = table_evaluation(self.results_model, self.classifier.labels, root)
-        self.evaluation_dialog = EvaluationDialog(evaluation, self)
-        self.evaluation_dialog.show()
-
-    def show_preview(self, path: str) -> None:
-        self.preview_dialog.show_photo(path)
+        if self.classifier is not None and self.results_model.has_truths():
+            labels, root = self.classifier.labels, self.prefs.last_folder()
+            evaluation = table_evaluation(self.results_model, labels, root)
+            self.evaluation_dialog = EvaluationDialog(evaluation, self)
+            self.evaluation_dialog.show()
 
     def set_label_filter(self, label: str) -> None:
         self.label_combo.select(label)
@@ -469,13 +410,12 @@ class MainWindow(QMainWindow):
         has_rows = self.results_model.rowCount() > 0
         self.splitter.setVisible(has_rows)
         self.drop_zone.set_compact(has_rows)
+        name = self.classifier.folder.path.name if self.classifier is not None else None
+        self.setWindowTitle(APP_NAME if name is None else f"{APP_NAME} — {name}")
         if self.classifier is None:
-            self.drop_zone.show_no_model(NO_MODEL_HINT)
-            self.setWindowTitle(APP_NAME)
+            self.drop_zone.show_no_model()
         else:
-            name = self.classifier.folder.path.name
-            self.drop_zone.show_model(name, self.classifier.labels, has_rows)
-            self.setWindowTitle(f"{APP_NAME} — {name}")
+            self.drop_zone.show_model(name or "", self.classifier.labels, has_rows)
         self.status_bar.set_busy(busy)
         self.cancel_action.setEnabled(busy)
         self.choose_model_action.setEnabled(not busy)
@@ -490,34 +430,18 @@ class MainWindow(QMainWindow):
             self.table.setFocus()
 
     def _show_counts(self) -> None:
-        model, results = self.results_model, self.results_model.results()
-        counts: dict[str, int] = dict(label_counts(results))
-        counts[ALL_LABELS] = len(results)
-        counts[PROBLEMS] = sum(not r.ok for r in results)
-        counts[MISTAKES] = sum(model.is_right(r) is False for r in results)
-        self.label_combo.set_counts(counts)
+        model = self.results_model
+        self.label_combo.set_counts(model.filter_counts())
         self.table.setColumnHidden(TRUTH, not model.has_truths())
         self.evaluation_action.setEnabled(model.has_truths())
         name = self.classifier.folder.path.name if self.classifier is not None else None
-        self.status_bar.set_summary(table_summary(name, results, self.proxy.rowCount()))
+        summary = table_summary(name, model.label_counts(), model.rowCount(), self.proxy.rowCount())
+        self.status_bar.set_summary(summary)
 
-    # --- settings and life cycle --------------------------------------------------------------
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if paths_from_mime_data(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = paths_from_mime_data(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.classify_paths(paths)
+    # --- life cycle ---------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.runs.wait_for_done()
         self.prefs.save_window(self, self.splitter)
         self._pasted.cleanup()
         super().closeEvent(event)
-
-
-__all__ = ["STATUS_TEXT", "MainWindow"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
-from edgeclass.desktop.detail_pane import PreviewLoader, ScaledImageLabel
+from edgeclass.desktop.detail_pane import PreviewLoader, PreviewSignals, ScaledImageLabel
 from edgeclass.runtime.names import display_path
 
 PREVIEW_SIDE = 2048
@@ -25,6 +25,7 @@ class PreviewDialog(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image_label)
         self._path = ""
+        self._signals: PreviewSignals | None = None
 
     def show_photo(self, path: str) -> None:
         self._path = path
@@ -48,9 +49,7 @@ class PreviewDialog(QDialog):
         self.image_label.set_image(image)
         self.shown.emit(path)
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        from PySide6.QtCore import Qt
-
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.close()  # Space again closes it, as Quick Look does
             return

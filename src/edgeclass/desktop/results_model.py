@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -215,6 +216,18 @@ class ResultsModel(QAbstractTableModel):
 
     def contains(self, path: str) -> bool:
         return path in self._row_of_path
+
+    def label_counts(self) -> Counter[str]:
+        """Rows per label (rows with a label only)."""
+        return Counter(r.label for r in self._results if r.ok and r.label is not None)
+
+    def filter_counts(self) -> dict[str, int]:
+        """Rows per Show entry: each label, all rows, the problem rows, the mistakes."""
+        counts: dict[str, int] = dict(self.label_counts())
+        counts[ALL_LABELS] = len(self._results)
+        counts[PROBLEMS] = sum(not r.ok for r in self._results)
+        counts[MISTAKES] = sum(self.is_right(r) is False for r in self._results)
+        return counts
 
     def labels_present(self) -> list[str]:
         return sorted({r.label for r in self._results if r.label is not None})

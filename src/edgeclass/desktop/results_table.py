@@ -110,6 +110,11 @@ class ResultsTable(QTableView):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
 
+    def shown_results(self, selected_only: bool = False) -> list[ClassificationResult]:
+        """The rows as shown (filtered, in the order shown); the selected ones if asked."""
+        rows = self.selected_rows() if selected_only else range(self.model().rowCount())
+        return [self.result_at_row(row) for row in rows]
+
     def current_path(self) -> str | None:
         current = self.currentIndex()
         return self.result_at_row(current.row()).path if current.isValid() else None

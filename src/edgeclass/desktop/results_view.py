@@ -1,4 +1,5 @@
-"""The results area: the table beside the detail pane, which follows the table's current row."""
+"""The results area: the table beside the detail pane, which follows the table's current row,
+and the large preview that Space opens."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from edgeclass.desktop.detail_pane import DetailPane
+from edgeclass.desktop.preview_dialog import PreviewDialog
 from edgeclass.desktop.results_model import ResultRole
 from edgeclass.desktop.results_table import ResultsTable
 
@@ -22,6 +24,8 @@ class ResultsView(QSplitter):
         self.setStretchFactor(1, 1)
         self.setChildrenCollapsible(False)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.preview_dialog = PreviewDialog(self)  # Space: the photo, large
+        self.table.previewRequested.connect(self.preview_dialog.show_photo)
 
     def refresh_detail(self) -> None:
         """Show the current row again (after a relabel)."""

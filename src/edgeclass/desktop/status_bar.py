@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from edgeclass.runtime.results import ClassificationResult
+from edgeclass.desktop.run_controller import RunController
+from edgeclass.desktop.worker import CANCELLED
 from edgeclass.runtime.tally import StatusTally
 
 SEPARATOR = "   ·   "
@@ -27,6 +27,25 @@ class RunStatusBar(QStatusBar):
         self.cancel_button.clicked.connect(on_cancel)
         self.addPermanentWidget(self.progress_bar)
         self.addPermanentWidget(self.cancel_button)
+        self.last_run_summary = ""
+
+    def follow(self, runs: RunController) -> None:
+        """Progress while `runs` works; at the end, what it did (`last_run_summary`)."""
+        self._runs = runs
+        runs.runStarted.connect(self.start_scanning)
+        runs.progress.connect(self.set_progress)
+        runs.runFinished.connect(self._run_finished)
+
+    def _run_finished(self, outcome: str) -> None:
+        runs = self._runs
+        self.last_run_summary = run_summary(
+            outcome == CANCELLED,
+            runs.tally,
+            runs.last_run_seconds,
+            runs.already_there,
+            runs.retried,
+        )
+        self.showMessage(self.last_run_summary, 15_000)
 
     def set_busy(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
@@ -43,27 +62,19 @@ class RunStatusBar(QStatusBar):
         self.summary_label.setText(text)
 
 
-def label_counts(results: Iterable[ClassificationResult]) -> Counter[str]:
-    """Rows per label (files with a label only)."""
-    return Counter(r.label for r in results if r.ok and r.label is not None)
-
-
-def table_summary(
-    model_name: str | None, results: Sequence[ClassificationResult], shown: int
-) -> str:
+def table_summary(model_name: str | None, counts: Mapping[str, int], total: int, shown: int) -> str:
     """`Model: m · 1,000 file(s): cat 477, dog 400 · 4 could not be read · showing 477 of 1,000`."""
     model = f"Model: {model_name}" if model_name is not None else "No model loaded"
-    if not results:
+    if not total:
         return model
-    counts = label_counts(results)
-    text = f"{model}{SEPARATOR}{len(results):,} file(s)"
+    text = f"{model}{SEPARATOR}{total:,} file(s)"
     if counts:
         text += ": " + ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
-    problems = len(results) - sum(counts.values())
+    problems = total - sum(counts.values())
     if problems:
         text += f"{SEPARATOR}{problems:,} could not be read"
-    if shown != len(results):
-        text += f"{SEPARATOR}showing {shown:,} of {len(results):,}"
+    if shown != total:
+        text += f"{SEPARATOR}showing {shown:,} of {total:,}"
     return text
 
 

@@ -8,12 +8,13 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from edgeclass.desktop.label_filter import LabelFilterBox
 from edgeclass.desktop.threshold_box import ThresholdBox
+from edgeclass.desktop.window_settings import WindowSettings
 
 
 class MainToolBar(QToolBar):
     def __init__(
         self,
-        threshold: float,
+        prefs: WindowSettings,
         open_actions: list[QAction],
         model_action: QAction,
         export_action: QAction,
@@ -28,7 +29,7 @@ class MainToolBar(QToolBar):
         self.addAction(model_action)
         self.addSeparator()
         self.addWidget(_padded_label("Threshold:"))
-        self.threshold_box = ThresholdBox(threshold, self)
+        self.threshold_box = ThresholdBox(prefs, self)
         self.addWidget(self.threshold_box)
         self.addSeparator()
         self.addWidget(_padded_label("Show:"))
