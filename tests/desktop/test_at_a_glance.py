@@ -192,3 +192,28 @@ def test_use_default_model_forgets_the_chosen_one(qtbot, window, monkeypatch, ti
     window.default_model_action.trigger()
     assert window.classifier.folder.path == tiny_model_dir
     assert window.settings.value("model/last_dir") is None
+
+
+def test_the_grid_shows_the_same_rows_and_shares_the_selection(qtbot, window, tmp_path):
+    photos = write_images(tmp_path, 5, size=(200, 100))
+    (tmp_path / "broken.jpg").write_bytes(b"x")
+    classify_and_wait(qtbot, window, [tmp_path])
+    window.splitter.grid_action.trigger()
+    grid = window.splitter.grid
+    assert grid.isVisible() and not window.table.isVisible()
+    assert grid.model() is window.proxy and grid.model().rowCount() == 6
+    with qtbot.waitSignal(window.detail_pane.previewShown, timeout=10_000):
+        grid.setCurrentIndex(window.proxy.index(3, 0))
+    assert window.detail_pane.result().path == window.table.result_at_row(3).path
+    window.set_label_filter(PROBLEMS)
+    assert grid.model().rowCount() == 1
+    window.set_label_filter("")
+    grid.setFocus()
+    grid.setCurrentIndex(window.proxy.index(1, 0))
+    with qtbot.waitSignal(window.preview_dialog.shown, timeout=10_000) as shown:
+        qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert shown.args == [window.table.result_at_row(1).path]
+    assert shown.args[0] in {str(p) for p in photos}
+    window.preview_dialog.close()
+    window.splitter.grid_action.trigger()
+    assert window.table.isVisible() and not grid.isVisible()

@@ -65,9 +65,9 @@ class MainWindow(QMainWindow):
         self.runs = RunController(self.results_model, self)
 
         self._build_actions()
+        self._build_central()
         self._build_menus()
         self._build_toolbar()
-        self._build_central()
         self._build_status_bar()
         self._connect()
         self.prefs.restore_window(self, self.splitter)
@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.clear_action)
+        bar.addMenu("&View").addAction(self.splitter.grid_action)
+        self.addAction(self.splitter.grid_action)  # Ctrl+G without the menu bar too
         show_menu = bar.addMenu("&Show")
         show_menu.aboutToShow.connect(lambda: self.label_combo.fill_menu(show_menu))
         run_menu = bar.addMenu("&Run")
