@@ -68,6 +68,9 @@ class ResultsModel(QAbstractTableModel):
         self._row_of_path: dict[str, int] = {}
         self._threshold = threshold
         self._truths: dict[str, str] = {}  # path -> the label its folder says it is
+        # Rows per label and per Show entry, kept up to date row by row: counting 10,000 rows
+        # on every streamed batch would stall the window.
+        self._counts: Counter[str] = Counter()
 
     # --- Qt model API -------------------------------------------------------------------------
 
@@ -142,6 +145,8 @@ class ResultsModel(QAbstractTableModel):
             if row is None:
                 fresh.append((relabelled, thumbnail))
                 continue
+            self._count(self._results[row], -1)
+            self._count(relabelled, 1)
             self._results[row] = relabelled
             self._thumbnails[row] = thumbnail
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
@@ -152,6 +157,7 @@ class ResultsModel(QAbstractTableModel):
         for offset, (result, thumbnail) in enumerate(fresh):
             self._row_of_path[result.path] = first + offset
             self._results.append(result)
+            self._count(result, 1)
             self._thumbnails.append(thumbnail)
         self.endInsertRows()
 
@@ -161,6 +167,7 @@ class ResultsModel(QAbstractTableModel):
         self._thumbnails.clear()
         self._row_of_path.clear()
         self._truths.clear()
+        self._counts.clear()
         self.endResetModel()
 
     def threshold(self) -> float:
@@ -174,6 +181,7 @@ class ResultsModel(QAbstractTableModel):
         if not self._results:
             return
         self._results = [result.with_threshold(threshold) for result in self._results]
+        self._recount()
         self.dataChanged.emit(
             self.index(0, LABEL),
             self.index(len(self._results) - 1, LABEL),
@@ -183,6 +191,7 @@ class ResultsModel(QAbstractTableModel):
     def set_truths(self, truths: Mapping[str, str]) -> None:
         """The true label of each path known to have one (from a labelled folder)."""
         self._truths.update(truths)
+        self._recount()
         if self._results:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._results) - 1, MESSAGE))
 
@@ -219,15 +228,26 @@ class ResultsModel(QAbstractTableModel):
 
     def label_counts(self) -> Counter[str]:
         """Rows per label (rows with a label only)."""
-        return Counter(r.label for r in self._results if r.ok and r.label is not None)
+        special = (ALL_LABELS, PROBLEMS, MISTAKES)
+        return Counter({k: n for k, n in self._counts.items() if n > 0 and k not in special})
 
     def filter_counts(self) -> dict[str, int]:
         """Rows per Show entry: each label, all rows, the problem rows, the mistakes."""
-        counts: dict[str, int] = dict(self.label_counts())
-        counts[ALL_LABELS] = len(self._results)
-        counts[PROBLEMS] = sum(not r.ok for r in self._results)
-        counts[MISTAKES] = sum(self.is_right(r) is False for r in self._results)
-        return counts
+        return {key: count for key, count in self._counts.items() if count > 0}
+
+    def _count(self, result: ClassificationResult, step: int) -> None:
+        self._counts[ALL_LABELS] += step
+        if not result.ok:
+            self._counts[PROBLEMS] += step
+        elif result.label is not None:
+            self._counts[result.label] += step
+        if self.is_right(result) is False:
+            self._counts[MISTAKES] += step
+
+    def _recount(self) -> None:
+        self._counts.clear()
+        for result in self._results:
+            self._count(result, 1)
 
     def labels_present(self) -> list[str]:
         return sorted({r.label for r in self._results if r.label is not None})
