@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
@@ -31,8 +31,5 @@ class ResultsGrid(QListView):
         self.doubleClicked.connect(lambda index: table.open_row(index.row()))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        path = self._table.current_path()
-        if event.key() == Qt.Key.Key_Space and path is not None:
-            self._table.previewRequested.emit(path)
-            return
-        super().keyPressEvent(event)
+        if not self._table.preview_on_space(event):
+            super().keyPressEvent(event)

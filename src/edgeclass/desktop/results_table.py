@@ -129,12 +129,17 @@ class ResultsTable(QTableView):
     def copy_row_path(self, row: int) -> None:
         QGuiApplication.clipboard().setText(self.result_at_row(row).path)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
+    def preview_on_space(self, event: QKeyEvent) -> bool:
+        """Space asks for the current photo, large; True when the key was used."""
         path = self.current_path()
-        if event.key() == Qt.Key.Key_Space and path is not None:
-            self.previewRequested.emit(path)
-            return
-        super().keyPressEvent(event)
+        if event.key() != Qt.Key.Key_Space or path is None:
+            return False
+        self.previewRequested.emit(path)
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.preview_on_space(event):
+            super().keyPressEvent(event)
 
     def _context_menu(self, where: QPoint) -> None:
         index = self.indexAt(where)
