@@ -37,7 +37,7 @@ class WindowSettings:
         documents = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.DocumentsLocation
         )
-        default = documents or str(Path.home())
+        default = documents if documents and Path(documents).is_dir() else str(Path.home())
         folder = str(self.settings.value("paths/last_export_folder", default, str))
         return folder if Path(folder).is_dir() else default
 
