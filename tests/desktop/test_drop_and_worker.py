@@ -175,7 +175,7 @@ def test_cancel_from_the_window_keeps_the_rows_so_far(qtbot, window, tmp_path):
         window.classify_paths([tmp_path])
     assert 0 < window.results_model.rowCount() < len(paths)
     assert not window.is_busy()
-    assert not window.progress_bar.isVisible()
+    assert not window.status_bar.progress_bar.isVisible()
 
 
 def test_corrupt_files_show_their_status_in_their_row(qtbot, window, tmp_path):
@@ -205,7 +205,7 @@ def test_corrupt_files_show_their_status_in_their_row(qtbot, window, tmp_path):
         assert cell(name, MESSAGE), f"{name} has no message"
         assert cell(name, LABEL) == ""
     assert cell(good[0].name, STATUS) == "OK"
-    assert "4 could not be read" in window.summary_label.text()
+    assert "4 could not be read" in window.status_bar.summary_label.text()
     window.set_label_filter(PROBLEMS)
     assert window.proxy.rowCount() == 4
 

@@ -63,6 +63,9 @@ def test_threshold_change_relabels_rows_without_rerunning(qtbot, window, tmp_pat
     window.threshold_spin.setValue(int(lowest * 100))
     assert [model.index(row, LABEL).data() for row in range(len(best))] == [b[0] for b in best]
     assert window.proxy.rowCount() == 0  # nothing is unknown any more
+    # A change alone is not saved for the next session; the user's Enter (or leaving the box) is.
+    assert window.settings.value("classify/threshold") is None
+    qtbot.keyClick(window.threshold_spin, Qt.Key.Key_Return)
     assert window.settings.value("classify/threshold", type=float) == int(lowest * 100) / 100
 
 
@@ -81,3 +84,38 @@ def test_label_filter_and_sorting(qtbot, window, tmp_path):
     window.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
     names = [window.proxy.index(row, NAME).data() for row in range(window.proxy.rowCount())]
     assert names == sorted(names)
+
+
+def test_counts_stay_right_through_replacements_thresholds_and_truths(
+    qapp, tmp_path, tiny_model_dir
+):
+    from collections import Counter
+    from dataclasses import replace
+
+    from edgeclass.desktop.results_model import ALL_LABELS, MISTAKES, PROBLEMS
+
+    results = _real_results(tmp_path, tiny_model_dir, count=6)
+    model = ResultsModel()
+
+    def recounted() -> dict[str, int]:
+        rows = model.results()
+        counts = Counter(r.label for r in rows if r.ok)
+        counts[ALL_LABELS] = len(rows)
+        counts[PROBLEMS] = sum(not r.ok for r in rows)
+        counts[MISTAKES] = sum(model.is_right(r) is False for r in rows)
+        return {key: n for key, n in counts.items() if n}
+
+    model.append_results(results)
+    assert model.filter_counts() == recounted()
+    fixed = next(r for r in _real_results(tmp_path / "again", tiny_model_dir, 1) if r.ok)
+    broken_path = next(r.path for r in results if not r.ok)
+    model.append_results([replace(fixed, path=broken_path)])  # a fixed file dropped again
+    assert model.rowCount() == 7 and model.filter_counts() == recounted()
+    assert PROBLEMS not in model.filter_counts()
+    wrong = {r.path: r.top_k[1][0] for r in model.results() if r.ok}
+    model.set_truths(wrong)  # every labelled row is a mistake now
+    assert model.filter_counts() == recounted()
+    assert model.filter_counts()[MISTAKES] == 7
+    model.set_threshold(max(r.score or 0 for r in model.results()) + 0.01)
+    assert model.filter_counts() == recounted()
+    assert model.label_counts() == Counter({UNKNOWN_LABEL: 7})

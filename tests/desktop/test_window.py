@@ -192,7 +192,7 @@ def test_window_remembers_size_and_last_folder(qtbot, window, settings, tmp_path
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (720, 520)
-    assert again._last_folder() == str(tmp_path / "trip")
+    assert again.prefs.last_folder() == str(tmp_path / "trip")
 
 
 def test_about_model_dialog_shows_card_and_quantization(qtbot, tmp_path, tiny_model_dir):
@@ -258,4 +258,4 @@ def test_a_worker_error_reaches_the_user_and_the_run_ends(qtbot, window, tmp_pat
     window.classifier = BrokenModel(window.classifier.folder)
     classify_and_wait(qtbot, window, write_images(tmp_path, 2))
     assert dialogs == [("Classification stopped", "RuntimeError: out of memory in the model")]
-    assert not window.is_busy() and not window.progress_bar.isVisible()
+    assert not window.is_busy() and not window.status_bar.progress_bar.isVisible()

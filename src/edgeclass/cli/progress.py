@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import TextIO
 
-from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
-
-# Files left out on purpose (too big to decode safely, a format this build cannot read), as
-# opposed to files that are broken or out of reach. Both count against exit code 0.
-SKIPPED_STATUSES = frozenset({"too_large", "unsupported_format"})
+from edgeclass.runtime.results import ClassificationResult
+from edgeclass.runtime.tally import StatusTally
 
 
 class Progress:
@@ -23,9 +19,7 @@ class Progress:
         self.total = total
         self.stream = stream
         self.enabled = enabled
-        self.done = 0
-        self.statuses: Counter[Status] = Counter()
-        self.unknown = 0
+        self.tally = StatusTally()
         self.started = time.perf_counter()
         self._last_draw = 0.0
         self._drawn = False
@@ -35,14 +29,16 @@ class Progress:
         return time.perf_counter() - self.started
 
     @property
+    def done(self) -> int:
+        return self.tally.done
+
+    @property
     def failed(self) -> int:
-        return self.done - self.statuses[Status.OK]
+        """Files without a label (broken, out of reach or skipped): all count against exit 0."""
+        return self.tally.failed
 
     def update(self, result: ClassificationResult) -> None:
-        self.done += 1
-        self.statuses[result.status] += 1
-        if result.label == UNKNOWN_LABEL:
-            self.unknown += 1
+        self.tally.add(result)
         now = time.perf_counter()
         if self.enabled and (now - self._last_draw >= 0.1 or self.done == self.total):
             self._last_draw = now
@@ -75,16 +71,7 @@ class Progress:
 
     def summary(self) -> str:
         """`998 of 1000 files classified, 1 skipped (1 too_large), 1 failed (1 unreadable) ...`."""
-        ok = self.statuses[Status.OK]
         elapsed = self.elapsed
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        parts = [f"{ok} of {self.done} files classified"]
-        if self.unknown:
-            parts.append(f"{self.unknown} below threshold (unknown)")
-        skipped = {s: n for s, n in self.statuses.items() if s.value in SKIPPED_STATUSES}
-        failed = {s: n for s, n in self.statuses.items() if s is not Status.OK and s not in skipped}
-        for word, counts in (("skipped", skipped), ("failed", failed)):
-            if counts:
-                detail = ", ".join(f"{n} {s.value}" for s, n in sorted(counts.items()))
-                parts.append(f"{sum(counts.values())} {word} ({detail})")
+        parts = self.tally.parts()
         return f"edgeclass: {', '.join(parts)} in {elapsed:.1f} s ({rate:.1f} images/s)"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+NO_MODEL_HINT = (
+    "No model is loaded. Choose a model folder with File > Choose Model… "
+    "(a folder holding model.onnx, config.json and preprocessor_config.json, "
+    "as `edgeclass quantize` writes it)."
+)
 
 
 def paths_from_mime_data(mime: QMimeData) -> list[Path]:
@@ -67,6 +74,17 @@ class DropZone(QFrame):
         self._hint.setText(hint)
         self._hint.setVisible(bool(hint) and not self._compact)
 
+    def show_no_model(self) -> None:
+        self.set_message("No model loaded", NO_MODEL_HINT)
+        self.set_button_text("Choose Model…")
+
+    def show_model(self, name: str, labels: Sequence[str], has_rows: bool) -> None:
+        self.set_message(
+            "Drop more photos here" if has_rows else "Drop photos or folders here",
+            f"Model “{name}” sorts photos into: {', '.join(labels)}. Nothing leaves this computer.",
+        )
+        self.set_button_text("Open Photos…")
+
     def set_button_text(self, text: str) -> None:
         self._button.setText(text)
 
@@ -99,6 +117,21 @@ class DropZone(QFrame):
             self.setMinimumHeight(0)
             self.setMaximumHeight(16777215)
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def take_drops_for(self, window: QWidget) -> None:
+        """Photos dropped anywhere on `window` (the table, the detail pane) come here too."""
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, (QDragEnterEvent, QDropEvent)) and watched is not self:
+            paths = paths_from_mime_data(event.mimeData())
+            if paths:
+                event.acceptProposedAction()
+                if event.type() == QEvent.Type.Drop:
+                    self.pathsDropped.emit(paths)
+                return True
+        return super().eventFilter(watched, event)
 
     def _set_highlight(self, on: bool) -> None:
         self._highlight = on

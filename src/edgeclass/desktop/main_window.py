@@ -1,86 +1,44 @@
-"""The main window: wires the drop zone, the worker, the results table and the dialogs together.
+"""The main window: wires the drop zone, the run controller, the results table and the dialogs.
 
-Widgets only delegate: the drop zone emits paths, the worker classifies, the model holds the rows.
+Widgets only delegate: the drop zone emits paths, the controller runs the worker, the model
+holds the rows. Menus are built in one place, `_build_menus`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QByteArray,
-    QItemSelectionModel,
-    QModelIndex,
-    QSettings,
-    QSize,
-    Qt,
-    QThreadPool,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
-    QImage,
     QKeySequence,
 )
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QFileDialog,
-    QHeaderView,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QSpinBox,
-    QSplitter,
-    QTableView,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from edgeclass.desktop.detail_pane import DetailPane
-from edgeclass.desktop.drop_zone import DropZone, paths_from_mime_data
+from edgeclass.desktop.actions import add_action
+from edgeclass.desktop.clipboard import PastedImages, rows_as_tsv
+from edgeclass.desktop.drop_zone import NO_MODEL_HINT, DropZone
+from edgeclass.desktop.evaluation_view import EvaluationDialog, note_labelled_drop, table_evaluation
 from edgeclass.desktop.export import export_results
+from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
 from edgeclass.desktop.model_dialog import ModelDialog
-from edgeclass.desktop.results_model import (
-    ALL_LABELS,
-    CONFIDENCE,
-    LABEL,
-    MESSAGE,
-    NAME,
-    PROBLEMS,
-    STATUS,
-    STATUS_TEXT,
-    THUMBNAIL,
-    ResultRole,
-    ResultsFilterProxy,
-    ResultsModel,
-    format_confidence,
-)
-from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
+from edgeclass.desktop.results_model import TRUTH, ResultsFilterProxy, ResultsModel
+from edgeclass.desktop.results_view import ResultsView
+from edgeclass.desktop.run_controller import RunController, desktop_thread_counts
+from edgeclass.desktop.status_bar import RunStatusBar, table_summary
+from edgeclass.desktop.toolbar import MainToolBar
+from edgeclass.desktop.window_settings import WindowSettings
 from edgeclass.errors import ModelError
-from edgeclass.image_formats import file_dialog_filter
-from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult
+from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.locate import bundled_model_dir
+from edgeclass.runtime.results import UNKNOWN_LABEL
 
 APP_NAME = "edgeclass"
-IMAGE_FILTER = file_dialog_filter()
-NO_MODEL_HINT = (
-    "No model is loaded. Choose a model folder with File > Choose Model… "
-    "(a folder holding model.onnx, config.json and preprocessor_config.json, "
-    "as `edgeclass quantize` writes it)."
-)
 
 
 class MainWindow(QMainWindow):
@@ -93,87 +51,87 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
-        self.classifier = None
+        self.prefs = WindowSettings(self.settings)
         self.model_error = ""  # why no model is loaded, when none is
-        self._worker: ClassifyWorker | None = None
-        self._queue: list[Path] = []
-        self._run_started = 0.0
-        self._run_count = 0
-        self._paste_dir: Path | None = None
-        self._paste_count = 0
+        self._results_focused = False
+        self._pasted = PastedImages()
         # How errors reach the user; the self-test swaps this for a recorder (no modal dialogs).
         self.report_error: Callable[[str, str], None] = self._show_error
 
         self.setWindowTitle(APP_NAME)
-        self.setAcceptDrops(True)
-        self.results_model = ResultsModel(self, threshold=self._stored_threshold())
+        self.results_model = ResultsModel(self, threshold=self.prefs.threshold())
         self.proxy = ResultsFilterProxy(self)
         self.proxy.setSourceModel(self.results_model)
+        self.runs = RunController(self.results_model, self)
 
         self._build_actions()
+        self._build_central()
         self._build_menus()
         self._build_toolbar()
-        self._build_central()
         self._build_status_bar()
         self._connect()
-        self._restore_geometry()
+        self.prefs.restore_window(self, self.splitter)
         self._update_state()
+
+    @property
+    def classifier(self) -> Classifier | None:
+        return self.runs.classifier
+
+    @classifier.setter
+    def classifier(self, classifier: Classifier | None) -> None:
+        self.runs.classifier = classifier
 
     # --- building -----------------------------------------------------------------------------
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden (macOS, tests)
-        return action
-
     def _build_actions(self) -> None:
         key = QKeySequence.StandardKey
-        self.open_files_action = self._action(
+        act = partial(add_action, self)
+        self.open_files_action = act(
             "&Open Photos…", self.open_files, key.Open, "Classify photos chosen in a file dialog"
         )
-        self.open_folder_action = self._action(
+        self.open_folder_action = act(
             "Open &Folder…", self.open_folder, "Ctrl+Shift+O", "Classify every photo in a folder"
         )
-        self.choose_model_action = self._action(
+        self.choose_model_action = act(
             "Choose &Model…", self.choose_model, "Ctrl+M", "Use another model folder"
         )
-        self.export_csv_action = self._action(
+        self.export_csv_action = act(
             "Export as &CSV…", lambda: self.export_dialog("csv"), "Ctrl+E", "Save results as CSV"
         )
-        self.export_json_action = self._action(
+        self.export_json_action = act(
             "Export as &JSON…",
             lambda: self.export_dialog("json"),
             "Ctrl+Shift+E",
             "Save results as JSON",
         )
-        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.quit_action = act("&Quit", self.close, key.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.copy_action = self._action(
+        self.copy_action = act(
             "&Copy", self.copy_selection, key.Copy, "Copy the selected rows as tab-separated text"
         )
-        self.paste_action = self._action(
+        self.paste_action = act(
             "&Paste", self.paste, key.Paste, "Classify files or an image from the clipboard"
         )
-        self.select_all_action = self._action("Select &All", self._select_all, key.SelectAll)
-        self.clear_action = self._action(
+        self.select_all_action = act("Select &All", self._select_all, key.SelectAll)
+        self.clear_action = act(
             "C&lear Results", self.clear_results, "Ctrl+Shift+Backspace", "Remove every row"
         )
-        self.cancel_action = self._action(
+        self.cancel_action = act(
             "&Cancel", self.cancel, "Esc", "Stop classifying (rows so far stay)"
         )
-        self.rerun_action = self._action(
+        self.rerun_action = act(
             "Classify &Again", self.classify_again, "Ctrl+R", "Run the current model on every row"
         )
-        self.about_model_action = self._action(
+        self.about_model_action = act(
             "About This &Model…", self.show_model_dialog, "F1", "Model card and numbers"
         )
-        self.about_action = self._action("&About edgeclass", self.show_about)
+        self.default_model_action = act(
+            "Use &Default Model", self.use_default_model, None, "Go back to the bundled model"
+        )
+        self.evaluation_action = act(
+            "&Evaluation…", self.show_evaluation, "Ctrl+Shift+V", "Accuracy against the folders"
+        )
+        self.about_action = act("&About edgeclass", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_menus(self) -> None:
@@ -181,7 +139,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open_files_action, self.open_folder_action])
         file_menu.addSeparator()
-        file_menu.addAction(self.choose_model_action)
+        file_menu.addActions([self.choose_model_action, self.default_model_action])
         file_menu.addSeparator()
         file_menu.addActions([self.export_csv_action, self.export_json_action])
         file_menu.addSeparator()
@@ -190,45 +148,28 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.clear_action)
+        bar.addMenu("&View").addAction(self.splitter.grid_action)
+        self.addAction(self.splitter.grid_action)  # Ctrl+G without the menu bar too
+        show_menu = bar.addMenu("&Show")
+        show_menu.aboutToShow.connect(lambda: self.label_combo.fill_menu(show_menu))
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.rerun_action, self.cancel_action])
+        run_menu.addSeparator()
+        run_menu.addAction(self.evaluation_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.about_model_action, self.about_action])
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("MainToolBar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
-        toolbar.addActions([self.open_files_action, self.open_folder_action])
-        toolbar.addSeparator()
-        toolbar.addAction(self.choose_model_action)
-        toolbar.addSeparator()
-
-        toolbar.addWidget(_padded_label("Threshold:"))
-        self.threshold_spin = QSpinBox(toolbar)
-        self.threshold_spin.setRange(0, 100)
-        self.threshold_spin.setSuffix(" %")
-        self.threshold_spin.setValue(round(self.results_model.threshold() * 100))
-        self.threshold_spin.setToolTip(
-            f"Below this confidence a photo's label reads “{UNKNOWN_LABEL}”"
+        self.toolbar = MainToolBar(
+            self.prefs,
+            [self.open_files_action, self.open_folder_action],
+            self.choose_model_action,
+            self.export_csv_action,
+            self,
         )
-        toolbar.addWidget(self.threshold_spin)
-        toolbar.addSeparator()
-
-        toolbar.addWidget(_padded_label("Show:"))
-        self.label_combo = QComboBox(toolbar)
-        self.label_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.label_combo.setToolTip("Show only the rows with this label")
-        toolbar.addWidget(self.label_combo)
-        self._rebuild_label_filter()
-
-        spacer = QWidget(toolbar)
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        toolbar.addWidget(spacer)
-        toolbar.addAction(self.export_csv_action)
-        self.toolbar = toolbar
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.threshold_spin = self.toolbar.threshold_box
+        self.label_combo = self.toolbar.label_filter
 
     def _build_central(self) -> None:
         central = QWidget(self)
@@ -237,73 +178,33 @@ class MainWindow(QMainWindow):
         layout.setSpacing(8)
 
         self.drop_zone = DropZone(central)
+        self.drop_zone.take_drops_for(self)
         layout.addWidget(self.drop_zone)
-
-        self.table = QTableView(central)
-        self.table.setModel(self.proxy)
-        # Unsorted (arrival order) until a header is clicked.
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.setShowGrid(False)
-        self.table.setIconSize(QSize(48, 48))
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(54)
-        # Fixed row heights: the view never asks every row for a size hint.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(THUMBNAIL, QHeaderView.ResizeMode.Fixed)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, width in (
-            (THUMBNAIL, 60),
-            (NAME, 200),
-            (LABEL, 100),
-            (CONFIDENCE, 95),
-            (STATUS, 110),
-            (MESSAGE, 160),
-        ):
-            header.resizeSection(column, width)
-
-        self.detail_pane = DetailPane(central)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
-        self.splitter.setObjectName("ResultsSplitter")
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail_pane)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = ResultsView(self.proxy, central)
+        self.table = self.splitter.table
+        self.detail_pane = self.splitter.detail_pane
+        self.preview_dialog = self.splitter.preview_dialog
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.summary_label = QLabel(bar)
-        bar.addWidget(self.summary_label, 1)
-        self.progress_bar = QProgressBar(bar)
-        self.progress_bar.setMaximumWidth(240)
-        self.progress_bar.setTextVisible(True)
-        self.progress_bar.setFormat("%v / %m")
-        self.cancel_button = QPushButton("Cancel", bar)
-        self.cancel_button.setToolTip("Stop classifying (Esc)")
-        self.cancel_button.clicked.connect(self.cancel)
-        bar.addPermanentWidget(self.progress_bar)
-        bar.addPermanentWidget(self.cancel_button)
+        self.status_bar = RunStatusBar(self.cancel, self)
+        self.setStatusBar(self.status_bar)
 
     def _connect(self) -> None:
         self.drop_zone.pathsDropped.connect(self.classify_paths)
-        self.drop_zone.openRequested.connect(self._open_from_drop_zone)
+        self.drop_zone.openRequested.connect(
+            lambda: self.open_files() if self.classifier is not None else self.choose_model()
+        )
         self.threshold_spin.valueChanged.connect(self._threshold_changed)
-        self.label_combo.currentIndexChanged.connect(self._label_filter_changed)
-        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.label_combo.filterChanged.connect(self._label_filter_changed)
+        self.results_model.dataChanged.connect(self._update_state)
         self.results_model.rowsInserted.connect(self._rows_inserted)
         self.results_model.modelReset.connect(self._update_state)
+        self.status_bar.follow(self.runs)
+        self.runs.runStarted.connect(self._update_state)
+        self.runs.errorOccurred.connect(self._on_error)
+        self.runs.runFinished.connect(self._on_run_finished)
 
     # --- the model ----------------------------------------------------------------------------
 
@@ -351,13 +252,13 @@ class MainWindow(QMainWindow):
         self.model_error = ""
         if remember:
             self.settings.setValue("model/last_dir", str(classifier.folder.path.resolve()))
-        self._rebuild_label_filter()
+        self.label_combo.rebuild(classifier.labels, self.results_model.labels_present())
         self._update_state()
         self.modelChanged.emit(str(classifier.folder.path))
         return True
 
     def choose_model(self) -> None:
-        start = self.settings.value("model/last_dir", "", str) or self._last_folder()
+        start = self.settings.value("model/last_dir", "", str) or self.prefs.last_folder()
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
         if folder:
             self.load_model(folder, remember=True)
@@ -383,58 +284,27 @@ class MainWindow(QMainWindow):
 
     def classify_paths(self, paths: Iterable[str | Path]) -> None:
         """Queue files and folders (folders are scanned recursively in the worker)."""
-        paths = [Path(p) for p in paths]
-        if not paths:
+        dropped = [Path(p) for p in paths]
+        if not dropped:
             return
-        folders = [p for p in paths if p.is_dir()]
-        self._remember_folder(folders[0] if folders else paths[0].parent)
+        folders = [p for p in dropped if p.is_dir()]
+        self.prefs.remember_folder(folders[0] if folders else dropped[0].parent)
         if self.classifier is None:
             self.report_error("Choose a model first", NO_MODEL_HINT)
             return
-        self._queue.extend(paths)
-        if self._worker is None:
-            self._start_next()
+        note_labelled_drop(self.results_model, dropped, self.classifier.labels)
+        self.runs.classify(dropped)
 
     def classify_again(self) -> None:
-        if self._worker is not None or self.classifier is None:
-            return
-        paths = [r.path for r in self.results_model.results()]
-        self.results_model.clear()
-        self.classify_paths(paths)
+        self.runs.classify_again()
 
     def cancel(self) -> None:
-        self._queue.clear()
-        if self._worker is not None:
-            self._worker.cancel()
-            self.summary_label.setText("Cancelling…")
+        if self.runs.is_busy():
+            self.status_bar.set_summary("Cancelling…")
+        self.runs.cancel()
 
     def is_busy(self) -> bool:
-        return self._worker is not None
-
-    def _start_next(self) -> None:
-        paths, self._queue = self._queue, []
-        known = {r.path for r in self.results_model.results()}
-        worker = ClassifyWorker(self.classifier, paths, skip=known)
-        worker.signals.result.connect(self._on_batch)
-        worker.signals.progress.connect(self._on_progress)
-        worker.signals.error.connect(self._on_error)
-        worker.signals.finished.connect(self._on_finished)
-        self._worker = worker
-        if not self._run_started:
-            self._run_started = time.monotonic()
-            self._run_count = 0
-        self.progress_bar.setRange(0, 0)  # busy until the folders are scanned
-        self._update_state()
-        QThreadPool.globalInstance().start(worker)
-
-    def _on_batch(self, batch: ResultBatch) -> None:
-        self.results_model.append_results(batch.results, batch.thumbnails)
-        self._run_count += len(batch.results)
-        self._add_labels_to_filter(r.label for r in batch.results)
-
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(done)
+        return self.runs.is_busy()
 
     def _on_error(self, message: str) -> None:
         self.report_error("Classification stopped", message)
@@ -442,110 +312,56 @@ class MainWindow(QMainWindow):
     def _show_error(self, title: str, text: str) -> None:
         QMessageBox.critical(self, title, text)
 
-    def _on_finished(self, outcome: str) -> None:
-        cancelled = outcome == CANCELLED
-        self._worker = None
-        if self._queue and not cancelled:
-            self._start_next()
-            return
-        self._queue.clear()
-        seconds = time.monotonic() - self._run_started
-        self._run_started = 0.0
+    def _on_run_finished(self, _outcome: str) -> None:
         self._update_state()
-        verb = "Cancelled after" if cancelled else "Classified"
-        self.statusBar().showMessage(f"{verb} {self._run_count:,} file(s) in {seconds:.1f} s", 8000)
         self.runFinished.emit()
 
     # --- files, clipboard, export -------------------------------------------------------------
 
     def open_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open photos", self._last_folder(), IMAGE_FILTER
-        )
-        self.classify_paths(files)
+        self.classify_paths(ask_photos(self, self.prefs.last_folder()))
 
     def open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Open a folder of photos", self._last_folder()
+            self, "Open a folder of photos", self.prefs.last_folder()
         )
         if folder:
             self.classify_paths([folder])
 
-    def _open_from_drop_zone(self) -> None:
-        if self.classifier is None:
-            self.choose_model()
-        else:
-            self.open_files()
-
     def paste(self) -> None:
         """Files copied in a file manager, or an image copied from any app."""
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None:
-            return
-        paths = paths_from_mime_data(mime)
-        if not paths and mime.hasImage():
-            image = QImage(mime.imageData())
-            if not image.isNull():
-                paths = [self._save_pasted_image(image)]
+        paths = self._pasted.paths_on_clipboard()
         if paths:
             self.classify_paths(paths)
         else:
             self.statusBar().showMessage("The clipboard holds no files or image", 5000)
 
-    def _save_pasted_image(self, image: QImage) -> Path:
-        if self._paste_dir is None:
-            self._paste_dir = Path(tempfile.mkdtemp(prefix="edgeclass-paste-"))
-        self._paste_count += 1
-        path = self._paste_dir / f"pasted-{time.strftime('%H%M%S')}-{self._paste_count}.png"
-        image.save(str(path), "PNG")
-        return path
-
     def copy_selection(self) -> None:
         """Selected rows (or all visible rows) as tab-separated text with a header line."""
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        if not rows:
-            rows = list(range(self.proxy.rowCount()))
-        lines = ["path\tlabel\tconfidence\tstatus\tmessage"]
-        for row in rows:
-            result: ClassificationResult = self.proxy.index(row, 0).data(ResultRole)
-            lines.append(
-                "\t".join(
-                    [
-                        result.path,
-                        result.label or "",
-                        format_confidence(result.score),
-                        result.status.value,
-                        result.message.replace("\t", " "),
-                    ]
-                )
-            )
-        QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
+        rows = self.table.shown_results(selected_only=True) or self.table.shown_results()
+        QGuiApplication.clipboard().setText(rows_as_tsv(rows))
         self.statusBar().showMessage(f"Copied {len(rows)} row(s)", 3000)
 
     def export_dialog(self, kind: str) -> None:
         if not self.results_model.rowCount():
             return
-        suffix = ".json" if kind == "json" else ".csv"
-        start = str(Path(self._last_folder()) / f"edgeclass-results{suffix}")
-        name_filter = "JSON (*.json)" if kind == "json" else "CSV (*.csv)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export results", start, name_filter)
-        if not path:
+        path = ask_export_path(self, kind, self.prefs.export_folder())
+        if path is None:
             return
-        if not path.lower().endswith(suffix):
-            path += suffix
         try:
             self.export_to(path)
         except OSError as error:
             self.report_error("Export failed", f"Could not write {path}:\n{error}")
 
     def export_to(self, path: str | Path) -> Path:
-        """All rows (not only the filtered ones), in table order of arrival."""
-        written = export_results(self.results_model.results(), path)
+        """The rows shown (the Show filter applies), in the order shown."""
+        written = export_results(self.table.shown_results(), path)
+        self.prefs.remember_export_folder(Path(written).parent)
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return written
 
     def clear_results(self) -> None:
-        if self._worker is None:
+        if not self.runs.is_busy():
             self.results_model.clear()
             self.detail_pane.show_result(None)
 
@@ -553,169 +369,81 @@ class MainWindow(QMainWindow):
 
     def _threshold_changed(self, percent: int) -> None:
         self.results_model.set_threshold(percent / 100)
-        self.settings.setValue("classify/threshold", percent / 100)
-        current = self.table.currentIndex()
-        if current.isValid():
-            self._show_detail(current)
+        self.splitter.refresh_detail()
+        unknown = self.results_model.label_counts()[UNKNOWN_LABEL]
+        self.statusBar().showMessage(
+            f"Threshold {percent}%: {unknown:,} photo(s) read “{UNKNOWN_LABEL}”", 5000
+        )
 
-    def _stored_threshold(self) -> float:
-        try:
-            value = float(self.settings.value("classify/threshold", 0.0))
-        except (TypeError, ValueError):
-            return 0.0
-        return min(max(value, 0.0), 1.0)
+    def _label_filter_changed(self, key: str) -> None:
+        self.proxy.set_label_filter(key)
+        self.table.scrollToTop()
+        self._update_state()
 
-    def _rebuild_label_filter(self) -> None:
-        current = self.label_combo.currentData() if self.label_combo.count() else ALL_LABELS
-        self.label_combo.blockSignals(True)
-        self.label_combo.clear()
-        self.label_combo.addItem("All labels", ALL_LABELS)
-        labels = list(self.classifier.labels) if self.classifier is not None else []
-        for label in [*labels, UNKNOWN_LABEL, *self.results_model.labels_present()]:
-            if self.label_combo.findData(label) < 0:
-                self.label_combo.addItem(label, label)
-        self.label_combo.addItem("Problems only", PROBLEMS)
-        index = self.label_combo.findData(current)
-        self.label_combo.setCurrentIndex(max(index, 0))
-        self.label_combo.blockSignals(False)
-        self.proxy.set_label_filter(self.label_combo.currentData())
+    def use_default_model(self) -> None:
+        """The bundled model, also at the next start (the remembered choice is forgotten)."""
+        default = bundled_model_dir()
+        if default is None:
+            self.report_error("No default model", "This build has no bundled model.")
+        elif self.load_model(default):
+            self.settings.remove("model/last_dir")
 
-    def _add_labels_to_filter(self, labels: Iterable[str | None]) -> None:
-        for label in set(labels):
-            if label is not None and self.label_combo.findData(label) < 0:
-                self.label_combo.insertItem(self.label_combo.count() - 1, label, label)
+    def show_evaluation(self) -> None:
+        if self.classifier is not None and self.results_model.has_truths():
+            labels, root = self.classifier.labels, self.prefs.last_folder()
+            evaluation = table_evaluation(self.results_model, labels, root)
+            self.evaluation_dialog = EvaluationDialog(evaluation, self)
+            self.evaluation_dialog.show()
 
     def set_label_filter(self, label: str) -> None:
-        index = self.label_combo.findData(label)
-        if index >= 0:
-            self.label_combo.setCurrentIndex(index)
+        self.label_combo.select(label)
 
-    def _label_filter_changed(self, index: int) -> None:
-        self.proxy.set_label_filter(self.label_combo.itemData(index))
-
-    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self._show_detail(current)
-
-    def _show_detail(self, index: QModelIndex) -> None:
-        if not index.isValid():
-            self.detail_pane.show_result(None)
-            return
-        icon = self.proxy.index(index.row(), THUMBNAIL).data(Qt.ItemDataRole.DecorationRole)
-        # The thumbnail fills in (blurry) until the sharp preview is decoded off the UI thread.
-        thumbnail = icon.pixmap(QSize(48, 48), 2.0).toImage() if icon is not None else None
-        self.detail_pane.show_result(index.data(ResultRole), thumbnail)
-
-    def _rows_inserted(self, *_args) -> None:
-        if not self.table.currentIndex().isValid() and self.proxy.rowCount():
-            self.table.selectionModel().setCurrentIndex(
-                self.proxy.index(0, NAME),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
+    def _rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        model = self.results_model
+        self.label_combo.add_labels(model.result_at(row).label for row in range(first, last + 1))
+        self.table.select_first_row_if_none()
         self._update_state()
 
     def _select_all(self) -> None:
         self.table.selectAll()
 
     def _update_state(self) -> None:
-        busy = self._worker is not None
+        busy = self.runs.is_busy()
         has_rows = self.results_model.rowCount() > 0
         self.splitter.setVisible(has_rows)
         self.drop_zone.set_compact(has_rows)
+        name = self.classifier.folder.path.name if self.classifier is not None else None
+        self.setWindowTitle(APP_NAME if name is None else f"{APP_NAME} — {name}")
         if self.classifier is None:
-            self.drop_zone.set_message("No model loaded", NO_MODEL_HINT)
-            self.drop_zone.set_button_text("Choose Model…")
-            self.setWindowTitle(APP_NAME)
+            self.drop_zone.show_no_model()
         else:
-            name = self.classifier.folder.path.name
-            labels = ", ".join(self.classifier.labels)
-            self.drop_zone.set_message(
-                "Drop photos or folders here" if not has_rows else "Drop more photos here",
-                f"Model “{name}” sorts photos into: {labels}. Nothing leaves this computer.",
-            )
-            self.setWindowTitle(f"{APP_NAME} — {name}")
-            self.drop_zone.set_button_text("Open Photos…")
-        self.progress_bar.setVisible(busy)
-        self.cancel_button.setVisible(busy)
+            self.drop_zone.show_model(name or "", self.classifier.labels, has_rows)
+        self.status_bar.set_busy(busy)
         self.cancel_action.setEnabled(busy)
         self.choose_model_action.setEnabled(not busy)
         self.rerun_action.setEnabled(not busy and has_rows and self.classifier is not None)
         self.clear_action.setEnabled(not busy and has_rows)
         for action in (self.export_csv_action, self.export_json_action, self.copy_action):
             action.setEnabled(has_rows)
-        self.summary_label.setText(self._summary())
+        self.default_model_action.setEnabled(not busy)
+        self._show_counts()
+        if has_rows and not self._results_focused:
+            self._results_focused = True  # once: the arrow keys then move through the rows
+            self.table.setFocus()
 
-    def _summary(self) -> str:
-        model = (
-            f"Model: {self.classifier.folder.path.name}"
-            if self.classifier is not None
-            else "No model loaded"
-        )
-        results = self.results_model.results()
-        if not results:
-            return model
-        problems = sum(1 for r in results if not r.ok)
-        text = f"{model}   ·   {len(results):,} file(s)"
-        if problems:
-            text += f"   ·   {problems:,} could not be read"
-        return text
+    def _show_counts(self) -> None:
+        model = self.results_model
+        self.label_combo.set_counts(model.filter_counts())
+        self.table.setColumnHidden(TRUTH, not model.has_truths())
+        self.evaluation_action.setEnabled(model.has_truths())
+        name = self.classifier.folder.path.name if self.classifier is not None else None
+        summary = table_summary(name, model.label_counts(), model.rowCount(), self.proxy.rowCount())
+        self.status_bar.set_summary(summary)
 
-    # --- settings and life cycle --------------------------------------------------------------
-
-    def _last_folder(self) -> str:
-        return self.settings.value("paths/last_folder", str(Path.home()), str)
-
-    def _remember_folder(self, folder: Path) -> None:
-        if folder.is_dir():
-            self.settings.setValue("paths/last_folder", str(folder))
-
-    def _restore_geometry(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1100, 720)
-        splitter = self.settings.value("window/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
-        else:
-            self.splitter.setSizes([780, 300])
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if paths_from_mime_data(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = paths_from_mime_data(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.classify_paths(paths)
+    # --- life cycle ---------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.cancel()
-        if self._worker is not None:
-            # The worker stops within one batch; wait so no thread outlives the window.
-            QThreadPool.globalInstance().waitForDone(10_000)
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
-        self.settings.sync()
-        if self._paste_dir is not None:
-            shutil.rmtree(self._paste_dir, ignore_errors=True)
+        self.runs.wait_for_done()
+        self.prefs.save_window(self, self.splitter)
+        self._pasted.cleanup()
         super().closeEvent(event)
-
-
-def desktop_thread_counts(cpus: int | None = None) -> dict[str, int]:
-    """Half the cores for inference, half for decoding: unlike the CLI, the app keeps CPU
-    for its own window, so the UI stays responsive while a big folder is classified."""
-    cpus = cpus or os.cpu_count() or 2
-    half = max(1, cpus // 2)
-    return {"threads": half, "decode_threads": min(4, half)}
-
-
-def _padded_label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setContentsMargins(6, 0, 4, 0)
-    return label
-
-
-__all__ = ["STATUS_TEXT", "MainWindow"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
 
 # Columns, in display order.
-THUMBNAIL, NAME, LABEL, CONFIDENCE, STATUS, MESSAGE = range(6)
-HEADERS = ("", "File", "Label", "Confidence", "Status", "Message")
+THUMBNAIL, NAME, FOLDER, LABEL, TRUTH, CONFIDENCE, STATUS, MESSAGE = range(8)
+HEADERS = ("", "File", "Folder", "Label", "Truth", "Confidence", "Status", "Message")
 
 # Roles beyond Qt's own: the result object itself, and a key that sorts sensibly per column.
 ResultRole = Qt.ItemDataRole.UserRole + 1
@@ -28,6 +29,11 @@ SortRole = Qt.ItemDataRole.UserRole + 2
 # The label filter's special entries (real labels are plain strings).
 ALL_LABELS = ""
 PROBLEMS = "\0problems"
+MISTAKES = "\0mistakes"  # rows whose label differs from the truth of their folder
+
+# Right and wrong are told by a symbol as well as a colour.
+RIGHT_MARK, WRONG_MARK = "✓", "✗"
+RIGHT_COLOUR = QColor(46, 139, 87)
 
 STATUS_TEXT = {
     Status.OK: "OK",
@@ -61,6 +67,10 @@ class ResultsModel(QAbstractTableModel):
         self._thumbnails: list[QImage | QIcon | None] = []
         self._row_of_path: dict[str, int] = {}
         self._threshold = threshold
+        self._truths: dict[str, str] = {}  # path -> the label its folder says it is
+        # Rows per label and per Show entry, kept up to date row by row: counting 10,000 rows
+        # on every streamed batch would stall the window.
+        self._counts: Counter[str] = Counter()
 
     # --- Qt model API -------------------------------------------------------------------------
 
@@ -88,22 +98,33 @@ class ResultsModel(QAbstractTableModel):
         result = self._results[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if column == TRUTH:
+                return self._truth_text(result)
             return self._display(result, column)
         if role == Qt.ItemDataRole.DecorationRole and column == THUMBNAIL:
             return self.thumbnail_at(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (NAME, THUMBNAIL):
                 return display_path(result.path)
-            if column == MESSAGE or (column == STATUS and result.message):
-                return result.message or None
+            if column == FOLDER:
+                return display_path(str(Path(result.path).parent))
+            if not result.ok:  # the whole message, wherever the pointer is on the row
+                status = STATUS_TEXT.get(result.status, result.status.value)
+                return f"{status}: {result.message}" if result.message else status
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
             return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS and not result.ok:
-            return PROBLEM_COLOUR
+        if role == Qt.ItemDataRole.ForegroundRole:
+            right = self.is_right(result) if column in (LABEL, TRUTH) else None
+            if column == STATUS and not result.ok:
+                return PROBLEM_COLOUR
+            if right is not None:
+                return RIGHT_COLOUR if right else PROBLEM_COLOUR
         if role == ResultRole:
             return result
         if role == SortRole:
+            if column == TRUTH:
+                return self._truth_text(result)
             return self._sort_key(result, column, index.row())
         return None
 
@@ -124,6 +145,8 @@ class ResultsModel(QAbstractTableModel):
             if row is None:
                 fresh.append((relabelled, thumbnail))
                 continue
+            self._count(self._results[row], -1)
+            self._count(relabelled, 1)
             self._results[row] = relabelled
             self._thumbnails[row] = thumbnail
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
@@ -134,6 +157,7 @@ class ResultsModel(QAbstractTableModel):
         for offset, (result, thumbnail) in enumerate(fresh):
             self._row_of_path[result.path] = first + offset
             self._results.append(result)
+            self._count(result, 1)
             self._thumbnails.append(thumbnail)
         self.endInsertRows()
 
@@ -142,6 +166,8 @@ class ResultsModel(QAbstractTableModel):
         self._results.clear()
         self._thumbnails.clear()
         self._row_of_path.clear()
+        self._truths.clear()
+        self._counts.clear()
         self.endResetModel()
 
     def threshold(self) -> float:
@@ -155,11 +181,33 @@ class ResultsModel(QAbstractTableModel):
         if not self._results:
             return
         self._results = [result.with_threshold(threshold) for result in self._results]
+        self._recount()
         self.dataChanged.emit(
             self.index(0, LABEL),
             self.index(len(self._results) - 1, LABEL),
             [Qt.ItemDataRole.DisplayRole, SortRole],
         )
+
+    def set_truths(self, truths: Mapping[str, str]) -> None:
+        """The true label of each path known to have one (from a labelled folder)."""
+        self._truths.update(truths)
+        self._recount()
+        if self._results:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._results) - 1, MESSAGE))
+
+    def truth_of(self, path: str) -> str | None:
+        return self._truths.get(path)
+
+    def has_truths(self) -> bool:
+        return bool(self._truths)
+
+    def is_right(self, result: ClassificationResult) -> bool | None:
+        """None when the truth is unknown or the file has no label; else best label == truth
+        (no threshold, as `edgeclass evaluate` has it)."""
+        truth = self._truths.get(result.path)
+        if truth is None or not result.ok or not result.top_k:
+            return None
+        return result.top_k[0][0] == truth
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -178,15 +226,48 @@ class ResultsModel(QAbstractTableModel):
     def contains(self, path: str) -> bool:
         return path in self._row_of_path
 
+    def label_counts(self) -> Counter[str]:
+        """Rows per label (rows with a label only)."""
+        special = (ALL_LABELS, PROBLEMS, MISTAKES)
+        return Counter({k: n for k, n in self._counts.items() if n > 0 and k not in special})
+
+    def filter_counts(self) -> dict[str, int]:
+        """Rows per Show entry: each label, all rows, the problem rows, the mistakes."""
+        return {key: count for key, count in self._counts.items() if count > 0}
+
+    def _count(self, result: ClassificationResult, step: int) -> None:
+        self._counts[ALL_LABELS] += step
+        if not result.ok:
+            self._counts[PROBLEMS] += step
+        elif result.label is not None:
+            self._counts[result.label] += step
+        if self.is_right(result) is False:
+            self._counts[MISTAKES] += step
+
+    def _recount(self) -> None:
+        self._counts.clear()
+        for result in self._results:
+            self._count(result, 1)
+
     def labels_present(self) -> list[str]:
         return sorted({r.label for r in self._results if r.label is not None})
 
     # --- helpers ------------------------------------------------------------------------------
 
+    def _truth_text(self, result: ClassificationResult) -> str:
+        truth = self._truths.get(result.path)
+        if truth is None:
+            return ""
+        right = self.is_right(result)
+        mark = "" if right is None else (RIGHT_MARK if right else WRONG_MARK) + " "
+        return f"{mark}{truth}"
+
     @staticmethod
     def _display(result: ClassificationResult, column: int):
         if column == NAME:
             return display_path(Path(result.path).name)  # Qt would drop undecodable bytes
+        if column == FOLDER:
+            return display_path(Path(result.path).parent.name)
         if column == LABEL:
             return result.label or ""
         if column == CONFIDENCE:
@@ -201,6 +282,8 @@ class ResultsModel(QAbstractTableModel):
     def _sort_key(result: ClassificationResult, column: int, row: int):
         if column == NAME:
             return Path(result.path).name.lower()
+        if column == FOLDER:
+            return str(Path(result.path).parent).lower()
         if column == LABEL:
             return result.label or ""
         if column == CONFIDENCE:
@@ -257,19 +340,24 @@ class ResultsFilterProxy(QSortFilterProxyModel):
         )
         if self._label == PROBLEMS:
             return not result.ok
+        if self._label == MISTAKES:
+            return model.is_right(result) is False
         return result.ok and result.label == self._label
 
 
 __all__ = [
     "ALL_LABELS",
     "CONFIDENCE",
+    "FOLDER",
     "HEADERS",
     "LABEL",
     "MESSAGE",
+    "MISTAKES",
     "NAME",
     "PROBLEMS",
     "STATUS",
     "THUMBNAIL",
+    "TRUTH",
     "UNKNOWN_LABEL",
     "ResultRole",
     "ResultsFilterProxy",

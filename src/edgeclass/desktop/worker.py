@@ -61,6 +61,7 @@ class WorkerSignals(QObject):
     progress = Signal(int, int)  # done, total (total is known once the folders are scanned)
     result = Signal(object)  # ResultBatch
     error = Signal(str)
+    skipped = Signal(int)  # files found that the table already holds (not classified again)
     finished = Signal(str)  # COMPLETED or CANCELLED
 
 
@@ -116,6 +117,7 @@ class ClassifyWorker(QRunnable):
 
         found = discover(self._paths, recursive=True)
         files = [p for p in found.files if str(p) not in self._skip]
+        self.signals.skipped.emit(len(found.files) - len(files))
         # Folders that could not be read are rows of their own, never a silent gap.
         unreadable = [r for r in found.problems if r.path not in self._skip]
         total = len(files) + len(unreadable)

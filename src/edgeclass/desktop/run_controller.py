@@ -1,0 +1,123 @@
+"""The run queue: paths wait here while one `ClassifyWorker` runs; its results fill the model.
+
+A QObject without widgets, so the queue, cancelling and the end-of-run numbers can be driven
+and tested without a window. The window shows what the signals say.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from edgeclass.desktop.results_model import ResultsModel
+from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
+from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.tally import StatusTally
+
+
+class RunController(QObject):
+    """`runStarted` fires each time a worker starts, `runFinished(outcome)` when the last queued
+    run ends (outcome: worker.COMPLETED or worker.CANCELLED); `progress(done, total)` and
+    `errorOccurred(message)` come from the worker in between."""
+
+    runStarted = Signal()
+    runFinished = Signal(str)
+    progress = Signal(int, int)
+    errorOccurred = Signal(str)
+
+    def __init__(self, results_model: ResultsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.results_model = results_model
+        self.classifier: Classifier | None = None
+        self._worker: ClassifyWorker | None = None
+        self._queue: list[Path] = []
+        self._run_started = 0.0
+        # What the current (or last) run did: results by status, files the table already held
+        # with a label (not classified again), failed rows tried again.
+        self.tally = StatusTally()
+        self.already_there = 0
+        self.retried = 0
+        self.last_run_seconds = 0.0
+
+    def classify(self, paths: Iterable[str | Path]) -> None:
+        """Queue files and folders (folders are scanned recursively in the worker)."""
+        if self.classifier is None:
+            raise RuntimeError("no model loaded")
+        self._queue.extend(Path(p) for p in paths)
+        if self._worker is None and self._queue:
+            self._start_next()
+
+    def classify_again(self) -> None:
+        """Every row again, with the current model (the table is emptied first)."""
+        if self._worker is not None or self.classifier is None:
+            return
+        paths = [r.path for r in self.results_model.results()]
+        self.results_model.clear()
+        self.classify(paths)
+
+    def cancel(self) -> None:
+        self._queue.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def is_busy(self) -> bool:
+        return self._worker is not None
+
+    def run_count(self) -> int:
+        """Rows received in the current (or last) run."""
+        return self.tally.done
+
+    def wait_for_done(self, timeout_ms: int = 10_000) -> None:
+        """Cancel and wait: the worker stops within one batch, so no thread outlives its owner."""
+        self.cancel()
+        if self._worker is not None:
+            QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+    def _start_next(self) -> None:
+        paths, self._queue = self._queue, []
+        # Rows with a label stay; failed rows are tried again (the file may have been fixed).
+        labelled = {r.path for r in self.results_model.results() if r.ok}
+        worker = ClassifyWorker(self.classifier, paths, skip=labelled)
+        worker.signals.result.connect(self._on_batch)
+        worker.signals.skipped.connect(self._on_skipped)
+        worker.signals.progress.connect(self.progress)
+        worker.signals.error.connect(self.errorOccurred)
+        worker.signals.finished.connect(self._on_finished)
+        self._worker = worker
+        if not self._run_started:
+            self._run_started = time.monotonic()
+            self.tally = StatusTally()
+            self.already_there = self.retried = 0
+        self.runStarted.emit()
+        QThreadPool.globalInstance().start(worker)
+
+    def _on_batch(self, batch: ResultBatch) -> None:
+        self.retried += sum(1 for r in batch.results if self.results_model.contains(r.path))
+        for result in batch.results:
+            self.tally.add(result.with_threshold(self.results_model.threshold()))
+        self.results_model.append_results(batch.results, batch.thumbnails)
+
+    def _on_skipped(self, count: int) -> None:
+        self.already_there += count
+
+    def _on_finished(self, outcome: str) -> None:
+        self._worker = None
+        if self._queue and outcome != CANCELLED:
+            self._start_next()
+            return
+        self._queue.clear()
+        self.last_run_seconds = time.monotonic() - self._run_started
+        self._run_started = 0.0
+        self.runFinished.emit(outcome)
+
+
+def desktop_thread_counts(cpus: int | None = None) -> dict[str, int]:
+    """Half the cores for inference, half for decoding: unlike the CLI, the app keeps CPU
+    for its own window, so the UI stays responsive while a big folder is classified."""
+    cpus = cpus or os.cpu_count() or 2
+    half = max(1, cpus // 2)
+    return {"threads": half, "decode_threads": min(4, half)}
