@@ -1,4 +1,5 @@
-"""argparse value types shared by the sub-commands: one wording for every bad number.
+"""What the sub-commands' parsers share: the value types (one wording for every bad number),
+the sub-command itself and the options several of them take, worded once.
 
 Standard library only, so a sub-command can use them without importing what another one needs.
 """
@@ -6,6 +7,27 @@ Standard library only, so a sub-command can use them without importing what anot
 from __future__ import annotations
 
 import argparse
+
+MODEL_HELP = "model folder; default: $EDGECLASS_MODEL, else the bundled model"
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A sub-command whose --help keeps the line breaks of its description and examples."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    """-m/--model: the runtime model folder (None: runtime.locate's default)."""
+    parser.add_argument("-m", "--model", metavar="DIR", help=MODEL_HELP)
 
 
 def positive_int(text: str) -> int:

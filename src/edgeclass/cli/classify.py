@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import positive_int, probability
+from edgeclass.cli.arguments import add_command, add_model_option, positive_int, probability
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
 
@@ -42,12 +42,12 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "classify",
         help="classify image files and folders with an ONNX model",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "paths",
@@ -59,13 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also look inside sub-folders"
     )
-    parser.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        help="model folder (model.onnx, config.json, preprocessor_config.json); "
-        "default: $EDGECLASS_MODEL, else the bundled model",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "-f",
         "--format",
