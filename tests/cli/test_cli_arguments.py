@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from edgeclass.cli.arguments import MODEL_HELP
+from edgeclass.cli.arguments import MODEL_HELP, shows_progress
 from edgeclass.cli.main import build_parser
 
 MODEL_COMMANDS = {
@@ -58,3 +58,23 @@ def test_quantize_rates_are_worded_like_every_other_probability(capsys, value, m
         with pytest.raises(SystemExit):
             build_parser().parse_args([*command, value])
         assert message in capsys.readouterr().err
+
+
+class Stream:
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+@pytest.mark.parametrize("command", ["classify", "evaluate", "sort"])
+def test_progress_shows_on_a_terminal_unless_told_otherwise(command):
+    def shown(*flags: str, terminal: bool) -> bool:
+        args = build_parser().parse_args([command, *MODEL_COMMANDS[command], *flags])
+        return shows_progress(args, Stream(terminal))
+
+    assert shown(terminal=True) and not shown(terminal=False)
+    assert shown("--progress", terminal=False)
+    assert not shown("--no-progress", terminal=True)
+    assert not shown("-q", terminal=True) and not shown("-q", "--progress", terminal=True)

@@ -7,6 +7,7 @@ Standard library only, so a sub-command can use them without importing what anot
 from __future__ import annotations
 
 import argparse
+from typing import TextIO
 
 MODEL_HELP = "model folder; default: $EDGECLASS_MODEL, else the bundled model"
 
@@ -68,6 +69,13 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0..65535, got {value}")
     return value
+
+
+def shows_progress(args: argparse.Namespace, stream: TextIO) -> bool:
+    """--progress/--no-progress as given, else only when `stream` is a terminal; never with -q."""
+    if args.quiet:
+        return False
+    return bool(args.progress) if args.progress is not None else stream.isatty()
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import add_command, add_model_option, add_run_options
+from edgeclass.cli.arguments import add_command, add_model_option, add_run_options, shows_progress
 
 DESCRIPTION = """\
 Score a model on photos sorted by hand: DIR/<label>/ holds the photos of each label, named like
@@ -61,10 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from edgeclass.runtime import resolve_model_dir
     from edgeclass.runtime.evaluation import evaluate_folder, exact_classifier
 
-    show = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
-    progress = StepProgress(sys.stderr, enabled=show)
+    progress = StepProgress(sys.stderr, enabled=shows_progress(args, sys.stderr))
     classifier = exact_classifier(resolve_model_dir(args.model), threads=args.threads)
     cancel = threading.Event()
     try:

@@ -14,7 +14,13 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import add_command, add_model_option, add_run_options, probability
+from edgeclass.cli.arguments import (
+    add_command,
+    add_model_option,
+    add_run_options,
+    probability,
+    shows_progress,
+)
 from edgeclass.errors import DataError, EdgeclassError
 
 DESCRIPTION = """\
@@ -102,10 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from edgeclass.cli.steps import StepProgress
 
-    show = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
-    progress = StepProgress(sys.stderr, enabled=show)
+    progress = StepProgress(sys.stderr, enabled=shows_progress(args, sys.stderr))
     try:
         if args.undo is not None:
             if args.paths or args.into:
