@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import re
 
 import pytest
 
-from edgeclass.cli.arguments import MODEL_HELP, shows_progress
+from edgeclass.cli.arguments import (
+    MODEL_HELP,
+    non_negative_float,
+    port,
+    positive_int,
+    probability,
+    shows_progress,
+)
 from edgeclass.cli.main import build_parser
 
 MODEL_COMMANDS = {
@@ -78,3 +87,35 @@ def test_progress_shows_on_a_terminal_unless_told_otherwise(command):
     assert shown("--progress", terminal=False)
     assert not shown("--no-progress", terminal=True)
     assert not shown("-q", terminal=True) and not shown("-q", "--progress", terminal=True)
+
+
+GOOD = [
+    (positive_int, "64", 64),
+    (probability, "0", 0.0),
+    (probability, "1", 1.0),
+    (non_negative_float, "0", 0.0),
+    (port, "0", 0),
+    (port, "65535", 65535),
+]
+BAD = [
+    (positive_int, "0", "must be at least 1, got 0"),
+    (positive_int, "1.5", "expected a whole number, got '1.5'"),
+    (probability, "1.01", "must be between 0 and 1, got 1.01"),
+    (probability, "nan", "must be between 0 and 1, got nan"),
+    (probability, "x", "expected a number, got 'x'"),
+    (non_negative_float, "-1", "must not be negative, got -1.0"),
+    (non_negative_float, "nan", "must not be negative, got nan"),
+    (port, "65536", "must be 0..65535, got 65536"),
+    (port, "http", "expected a port number, got 'http'"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), GOOD)
+def test_value_types_accept_their_range(kind, text, value):
+    assert kind(text) == value and type(kind(text)) is type(value)
+
+
+@pytest.mark.parametrize(("kind", "text", "message"), BAD)
+def test_value_types_word_every_refusal_alike(kind, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=f"^{re.escape(message)}$"):
+        kind(text)
