@@ -14,17 +14,21 @@ MODEL_HELP = "model folder; default: $EDGECLASS_MODEL, else the bundled model"
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, epilog: str
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,
+    description: str,
+    epilog: str,
 ) -> argparse.ArgumentParser:
     """A sub-command whose --help keeps the line breaks of its description and examples."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    return subparsers.add_parser(
         name,
         help=help,
         description=description,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    return parser
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:
