@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test lint format bench bundle clean
+.PHONY: setup dev test test-fast lint format bench bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ setup: $(BIN)/python
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 
+# The whole suite (what CI runs), with the 15 slowest tests listed at the end.
 test: dev
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest --durations=15
+
+# A quick check while working: runtime, CLI, desktop and config tests, without those marked slow.
+FAST_TESTS := tests/runtime tests/cli tests/desktop tests/organize tests/docs tests/trainer/test_config.py
+test-fast: dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" --durations=15 $(FAST_TESTS)
 
 lint: dev
 	$(BIN)/ruff check src tests bench packaging recipes

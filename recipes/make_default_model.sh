@@ -9,7 +9,7 @@
 # quantization land in one MLflow store under RUNS_DIR. About 330 minutes on a 2-core CPU; on a
 # GPU use recipes/default-model-gpu.yaml instead (recipes/device/). That is the shipped model
 # (whose stage 4 started from stage 3's weights as recovered from its int8 model:
-# docs/training.md). Stage 6's fp32 weights are kept in recipes/default-model-fp32/. To
+# docs/notes/training-stages.md). Stage 6's fp32 weights are kept in recipes/default-model-fp32/. To
 # re-quantize them only:
 #   START=recipes/default-model-fp32 STAGES="" bash recipes/make_default_model.sh
 # To continue from them: STAGES="7" with START as above, after writing

@@ -95,6 +95,7 @@ def test_non_utf8_names_in_the_table_and_on_stderr(odd_names, tiny_model_dir):
     assert f"{odd_names}/bad\\xff.png: not_an_image" in proc.stderr.decode("utf-8")
 
 
+@pytest.mark.slow
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path, model_copy):
     config = json.loads((model_copy / "config.json").read_text())
     config["id2label"] = {"0": "=cmd|' /C calc'!A0", "1": "+dog", "2": "bird"}

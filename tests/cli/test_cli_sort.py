@@ -200,6 +200,7 @@ def _wait_for_first_done(proc: subprocess.Popen, journal: Path) -> None:
     pytest.fail(f"the move never started: {proc.communicate()}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["sigint", "sigkill"])
 def test_interrupted_move_leaves_a_consistent_journal_and_undo_restores_all(tmp_path, model, how):
     photos = tmp_path / "many"

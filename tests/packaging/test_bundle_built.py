@@ -22,7 +22,6 @@ import pytest
 from edgeclass_test_images import photo_like
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "packaging"))
 rules = importlib.import_module("bundle_contents")
 check_bundle = importlib.import_module("check_bundle")
 smoke_test = importlib.import_module("smoke_test")

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "packaging"))
 rules = importlib.import_module("bundle_contents")
 check_bundle = importlib.import_module("check_bundle")
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "packaging"))
 make_icons = importlib.import_module("make_icons")
 
 

@@ -5,16 +5,11 @@ Session-scoped: training and the first quantization run once for the whole tests
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests" / "fixtures"))
-
-from quant_shapes import LABELS, STEPS, write_split  # noqa: E402
+from quant_shapes import LABELS, STEPS, write_split
 
 
 @pytest.fixture(scope="session")

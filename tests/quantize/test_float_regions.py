@@ -172,4 +172,4 @@ def test_gate_keeps_the_most_faithful_attempt_when_agreement_is_out_of_reach(
 def test_min_agreement_outside_0_1_is_a_usage_error(tmp_path, trained_model_dir, shapes_data):
     done = _quantize_cli(trained_model_dir, shapes_data, tmp_path / "o", "--min-agreement", "98")
     assert done.returncode == 2
-    assert "not between 0 and 1" in done.stderr
+    assert "--min-agreement: must be between 0 and 1, got 98.0" in done.stderr

@@ -27,6 +27,46 @@ def _logits(path: Path, tensors: np.ndarray) -> np.ndarray:
     return _session(path).run(None, {"pixel_values": tensors})[0]
 
 
+def _isa_flags_of_this_cpu() -> dict[str, bool]:
+    """The report's ISA flags, read here from /proc/cpuinfo's first flags line."""
+    from edgeclass.quantize.sysinfo import ISA_FLAGS
+
+    if not Path("/proc/cpuinfo").is_file():
+        pytest.skip("no /proc/cpuinfo on this system")
+    text = Path("/proc/cpuinfo").read_text(errors="replace")
+    flags = re.search(r"^(?:flags|Features)\s*:(.*)$", text, re.MULTILINE)
+    present = set(flags.group(1).split()) if flags else set()
+    return {flag: flag in present for flag in ISA_FLAGS}
+
+
+def test_isa_flags_and_vnni_come_from_cpuinfo(tmp_path):
+    from edgeclass.quantize.sysinfo import cpu_info
+
+    x86 = tmp_path / "x86"
+    x86.write_text(
+        "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx2 fma avx512f avx512_vnni\n\n"
+        "processor\t: 1\nmodel name\t: Some CPU\nflags\t\t: fpu avx2 amx_int8\n"
+    )
+    info = cpu_info(x86)
+    assert info["model"] == "Some CPU"
+    assert info["isa"] == {
+        "avx2": True,
+        "fma": True,
+        "avx512f": True,
+        "avx512bw": False,
+        "avx512_vnni": True,
+        "avx_vnni": False,
+        "amx_int8": False,  # only the first CPU's flags are read
+    }
+    assert info["vnni"] is True
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd\n")
+    assert cpu_info(arm)["vnni"] is False and not any(cpu_info(arm)["isa"].values())
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd asimddp\n")
+    assert cpu_info(arm)["vnni"] is True
+    assert cpu_info(tmp_path / "missing")["isa"] == dict.fromkeys(info["isa"], False)
+
+
 def test_export_matches_pytorch_with_a_dynamic_batch(fp32_onnx, trained_model_dir, eval_tensors):
     import torch
     from transformers import MobileViTForImageClassification
@@ -86,7 +126,7 @@ def test_report_numbers_match_an_independent_recount(quantized, fp32_onnx, eval_
             stats = report["latency"][name][key]
             assert 0 < stats["p50_ms"] <= stats["p95_ms"]
     assert report["latency"]["threads"] == 2
-    assert "avx2" in report["machine"]["cpu"]["isa"]
+    assert report["machine"]["cpu"]["isa"] == _isa_flags_of_this_cpu()
     assert report["versions"]["onnxruntime"] == ort.__version__
     saved = json.loads((quantized.out_dir / "quantization_report.json").read_text())
     assert saved["accuracy"] == json.loads(json.dumps(report["accuracy"]))

@@ -42,6 +42,7 @@ def test_model_card_states_the_reports_accuracy():
     assert re.search(r"from scratch", card, re.IGNORECASE)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CATSDOGS_TEST.is_dir(), reason=f"{CATSDOGS_TEST} is absent")
 def test_default_model_is_as_accurate_as_its_card_says():
     # All 1,000 test photos, the set the card's figure was measured on: a 200-photo subset

@@ -55,6 +55,7 @@ def _resize_outputs(monkeypatch) -> list[tuple[int, int]]:
     return sizes
 
 
+@pytest.mark.slow
 def test_phone_jpeg_is_decoded_in_the_dct_domain_then_reduced(
     make_image, preprocessor, monkeypatch
 ):
@@ -97,6 +98,7 @@ def test_exif_orientation_is_applied_to_the_reduced_image(tmp_path, preprocessor
     assert bottom[..., 1].mean() > 60
 
 
+@pytest.mark.slow
 def test_classifier_reports_the_full_upright_size(classifier, make_image):
     path = make_image("phone.jpg", size=(4032, 3024), quality=90)
     [result] = classifier.classify_paths([path])
@@ -183,6 +185,7 @@ def test_file_objects_are_accepted(make_image, preprocessor):
     assert from_file.size == (800, 600)
 
 
+@pytest.mark.slow
 def test_pixel_limit_applies_to_the_pixels_really_decoded(make_image, preprocessor):
     path = make_image("phone.jpg", size=(4032, 3024), quality=90)
     limit = 4032 * 3024 - 1

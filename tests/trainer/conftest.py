@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 # Busy shared CPUs: spinning OpenMP threads slow small trainings down many times over.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _tiny_config():

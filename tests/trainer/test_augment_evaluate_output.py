@@ -43,10 +43,14 @@ def test_transform_is_repeatable_under_the_same_seed():
     assert np.array_equal(first, np.asarray(transform(photo())))
 
 
-def test_rand_augment_keeps_size_and_mode():
+def test_rand_augment_changes_the_image_differently_each_time():
+    image = photo()
     random.seed(1)
-    out = rand_augment(photo(), num_ops=3, magnitude=15)
-    assert out.size == (120, 90) and out.mode == "RGB"
+    outputs = [rand_augment(image, num_ops=3, magnitude=15) for _ in range(8)]
+    assert all(out.size == (120, 90) and out.mode == "RGB" for out in outputs)
+    pixels = {out.tobytes() for out in outputs}
+    assert len(pixels) == 8 and image.tobytes() not in pixels
+    assert rand_augment(image, num_ops=0, magnitude=15).tobytes() == image.tobytes()
 
 
 @pytest.mark.parametrize(("mixup", "cutmix"), [(0.4, 0.0), (0.0, 1.0)])
@@ -72,7 +76,8 @@ def test_metrics_on_a_known_binary_case():
     assert metrics["balanced_accuracy"] == pytest.approx((2 / 3 + 3 / 5) / 2)
     assert metrics["f1_per_class"]["dog"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 2))
     assert metrics["roc_auc"] == pytest.approx(12 / 15)  # 12 of 15 (cat, dog) pairs ordered
-    assert -1 <= metrics["cohen_kappa"] <= 1
+    # observed agreement 5/8, chance agreement 3/8 * 4/8 + 5/8 * 4/8 = 1/2
+    assert metrics["cohen_kappa"] == pytest.approx((5 / 8 - 1 / 2) / (1 - 1 / 2))
 
 
 def test_slice_table_names_the_worst_slice_with_enough_images():

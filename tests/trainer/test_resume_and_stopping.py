@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_a_checkpoint_cut_short_while_saving_is_passed_over(tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config):
+def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config, capfd):
     data = make_folder(tmp_path / "data", per_class=30)
     tiny_model = save_tiny_model(tmp_path / "tiny_model", tiny_config)
     options = fast_options(
@@ -90,7 +91,7 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config):
         assert wait_for(lambda: (first / "trainer_state.json").is_file(), 240), (
             tmp_path / "first.log"
         ).read_text()[-3000:]
-        time.sleep(0.5)  # into the second epoch
+        # The first epoch's checkpoint is complete: the run is in its second epoch.
         assert process.poll() is None, "the run ended before it could be interrupted"
         process.send_signal(signal.SIGKILL)
         process.wait(30)
@@ -105,8 +106,14 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config):
     assert b"epoch 1/6  train_loss" in first_log and b"\r" not in first_log
     killed_run_id = json.loads((output / "run_state.json").read_text())["run_id"]
     newest = complete_checkpoints(output / "checkpoints")[-1]  # checkpoint-18, or later
+    epochs_done = int(newest.name.removeprefix("checkpoint-")) // 18
+    assert 1 <= epochs_done < 6, newest
 
+    capfd.readouterr()
     assert main([*cli_args(options), "--resume"]) == 0
+    # The resumed run trains only the epochs after its checkpoint, not the whole run again.
+    printed = re.findall(r"^epoch (\d+)/6 ", capfd.readouterr().err, re.MULTILINE)
+    assert [int(epoch) for epoch in printed] == list(range(epochs_done + 1, 7))
     summary = json.loads((output / "model" / "training_summary.json").read_text())
     training = summary["training"]
     assert Path(training["resumed_from"]) == newest

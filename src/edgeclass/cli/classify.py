@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import positive_int, probability
+from edgeclass.cli.arguments import (
+    add_command,
+    add_model_option,
+    positive_int,
+    probability,
+    shows_progress,
+)
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
 
@@ -42,12 +48,12 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "classify",
         help="classify image files and folders with an ONNX model",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "paths",
@@ -59,13 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also look inside sub-folders"
     )
-    parser.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        help="model folder (model.onnx, config.json, preprocessor_config.json); "
-        "default: $EDGECLASS_MODEL, else the bundled model",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "-f",
         "--format",
@@ -185,10 +185,7 @@ def run(args: argparse.Namespace) -> int:
         decode_threads=args.decode_threads,
         exact_decode=args.exact_decode,
     )
-    show_progress = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
-    progress = Progress(len(found.items), sys.stderr, enabled=show_progress)
+    progress = Progress(len(found.items), sys.stderr, enabled=shows_progress(args, sys.stderr))
     try:
         with atomic_output(args.output) as stream:
             writer = make_writer(args.format, stream, top_k=args.top_k)

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import add_run_options
+from edgeclass.cli.arguments import add_command, add_model_option, add_run_options, shows_progress
 
 DESCRIPTION = """\
 Score a model on photos sorted by hand: DIR/<label>/ holds the photos of each label, named like
@@ -32,20 +32,15 @@ example:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "evaluate",
         help="score a model on photos in folders named like its labels",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("folder", metavar="DIR", help="a folder with one sub-folder per label")
-    parser.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        help="model folder; default: $EDGECLASS_MODEL, else the bundled model",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "-f", "--format", choices=("table", "json"), default="table", help="output format"
     )
@@ -66,10 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from edgeclass.runtime import resolve_model_dir
     from edgeclass.runtime.evaluation import evaluate_folder, exact_classifier
 
-    show = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
-    progress = StepProgress(sys.stderr, enabled=show)
+    progress = StepProgress(sys.stderr, enabled=shows_progress(args, sys.stderr))
     classifier = exact_classifier(resolve_model_dir(args.model), threads=args.threads)
     cancel = threading.Event()
     try:

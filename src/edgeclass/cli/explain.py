@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import positive_int
+from edgeclass.cli.arguments import add_command, add_model_option, positive_int
 from edgeclass.errors import EdgeclassError
 
 DESCRIPTION = """\
@@ -36,23 +36,18 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "explain",
         help="draw a heat map of where a photo's label comes from (occlusion)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("image", metavar="IMAGE", help="the photo")
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="heat map image (.png, .jpg, .webp)"
     )
-    parser.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        help="model folder; default: $EDGECLASS_MODEL, else the bundled model",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "-l", "--label", metavar="LABEL", help="explain this label (default: the predicted one)"
     )

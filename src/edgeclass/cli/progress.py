@@ -9,20 +9,46 @@ from edgeclass.runtime.results import ClassificationResult
 from edgeclass.runtime.tally import StatusTally
 
 
-class Progress:
+class StatusLine:
+    """One line on `stream` redrawn in place (`\\r...`), at most 10 times a second."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def due(self, final: bool) -> bool:
+        """Whether to draw now: enabled, and 0.1 s since the last draw or this is the last one."""
+        now = time.perf_counter()
+        if not self.enabled or (now - self._last_draw < 0.1 and not final):
+            return False
+        self._last_draw = now
+        return True
+
+    def draw(self, text: str) -> None:
+        self.stream.write(f"\r{text}")
+        self.stream.flush()
+        self._drawn = True
+
+    def clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
+
+
+class Progress(StatusLine):
     """`\\r 37% [#######      ] 370/1000  84.1 images/s  eta 7s`, redrawn at most 10 times a second.
 
     Disabled, it still counts, so the summary is the same either way.
     """
 
     def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        super().__init__(stream, enabled)
         self.total = total
-        self.stream = stream
-        self.enabled = enabled
         self.tally = StatusTally()
         self.started = time.perf_counter()
-        self._last_draw = 0.0
-        self._drawn = False
 
     @property
     def elapsed(self) -> float:
@@ -39,9 +65,7 @@ class Progress:
 
     def update(self, result: ClassificationResult) -> None:
         self.tally.add(result)
-        now = time.perf_counter()
-        if self.enabled and (now - self._last_draw >= 0.1 or self.done == self.total):
-            self._last_draw = now
+        if self.due(final=self.done == self.total):
             self._draw()
 
     def note(self, line: str) -> None:
@@ -56,18 +80,10 @@ class Progress:
         filled = int(width * fraction)
         rate = self.done / self.elapsed if self.elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        self.stream.write(
-            f"\r{fraction:4.0%} [{'#' * filled}{' ' * (width - filled)}] "
+        self.draw(
+            f"{fraction:4.0%} [{'#' * filled}{' ' * (width - filled)}] "
             f"{self.done}/{self.total}  {rate:.1f} images/s  eta {eta:.0f}s "
         )
-        self.stream.flush()
-        self._drawn = True
-
-    def clear(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._drawn = False
 
     def summary(self) -> str:
         """`998 of 1000 files classified, 1 skipped (1 too_large), 1 failed (1 unreadable) ...`."""

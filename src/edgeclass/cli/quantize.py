@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edgeclass.cli.arguments import add_command, probability
 from edgeclass.quantize.options import CALIBRATION_METHODS, DEFAULTS, MODES
 
 if TYPE_CHECKING:
@@ -42,12 +43,12 @@ REDUCE_RANGE: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "quantize",
         help="export a trained model to a fast int8 ONNX folder, with an accuracy gate",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model_dir", type=Path, metavar="MODEL_DIR", help="trained model folder")
     parser.add_argument(
@@ -112,7 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--min-agreement",
-        type=_rate,
+        type=probability,
         default=DEFAULTS.min_agreement,
         metavar="RATE",
         help="top-1 agreement with fp32 on --eval that the gate searches for, 0..1 (default "
@@ -146,13 +147,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="do not log into the training run's MLflow run (logged by default when known)",
     )
     parser.set_defaults(func=run)
-
-
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
 
 
 def request_from(args: argparse.Namespace) -> QuantizeRequest:

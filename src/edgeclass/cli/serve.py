@@ -8,7 +8,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from edgeclass.cli.arguments import non_negative_float, port, positive_int, probability
+from edgeclass.cli.arguments import (
+    add_command,
+    add_model_option,
+    non_negative_float,
+    port,
+    positive_int,
+    probability,
+)
 from edgeclass.errors import EdgeclassError
 
 # Import names of the `serve` extra's packages.
@@ -33,15 +40,15 @@ example:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "serve",
         help="serve the model over HTTP (batched; needs the `serve` extra)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_model_option(parser)
     add = parser.add_argument
-    add("-m", "--model", metavar="DIR", help="model folder (default: as for classify)")
     add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
     add("--port", type=port, default=8000, help="TCP port (default: 8000)")
     add("--max-batch", type=positive_int, default=8, metavar="N", help="images per model call (8)")

@@ -14,7 +14,13 @@ import threading
 from pathlib import Path
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.arguments import add_run_options, probability
+from edgeclass.cli.arguments import (
+    add_command,
+    add_model_option,
+    add_run_options,
+    probability,
+    shows_progress,
+)
 from edgeclass.errors import DataError, EdgeclassError
 
 DESCRIPTION = """\
@@ -42,12 +48,12 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "sort",
         help="sort photos into one folder per label (copy, move or link), or undo a sort",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="image files and/or folders")
     parser.add_argument("--into", metavar="DEST", help="destination folder (created if missing)")
@@ -82,12 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also look inside sub-folders"
     )
-    parser.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        help="model folder; default: $EDGECLASS_MODEL, else the bundled model",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "--journal",
         metavar="FILE",
@@ -107,10 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from edgeclass.cli.steps import StepProgress
 
-    show = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
-    progress = StepProgress(sys.stderr, enabled=show)
+    progress = StepProgress(sys.stderr, enabled=shows_progress(args, sys.stderr))
     try:
         if args.undo is not None:
             if args.paths or args.into:

@@ -5,34 +5,17 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-import time
 from collections.abc import Iterator
-from typing import TextIO
+
+from edgeclass.cli.progress import StatusLine
 
 
-class StepProgress:
+class StepProgress(StatusLine):
     """`on_progress(phase, done, total)` drawn as `\\rsort 37/100`, at most 10 times a second."""
 
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled
-        self._last = 0.0
-        self._drawn = False
-
     def __call__(self, phase: str, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self._last < 0.1 and done != total):
-            return
-        self._last = now
-        self.stream.write(f"\r{phase} {done}/{total} ")
-        self.stream.flush()
-        self._drawn = True
-
-    def clear(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._drawn = False
+        if self.due(final=done == total):
+            self.draw(f"{phase} {done}/{total} ")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ the held-out images, parts of the network go back to float and the model is re-q
   cats-vs-dogs model (trained from scratch) the damage was spread over the early,
   high-resolution MobileNet blocks, whose activations have channels of very different ranges
   that one int8 scale per tensor cannot serve; no single layer in float helped, the front did
-  (docs/quantize.md, "Where int8 loses accuracy").
+  (docs/notes/quantize-experiments.md, "Where int8 loses accuracy").
 
 The first attempt that meets both the drop and the agreement target is kept; when none reaches
 the agreement target, the most faithful attempt within the drop is kept. Agreement uses no

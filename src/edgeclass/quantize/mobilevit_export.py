@@ -2,7 +2,7 @@
 
 Applied to the in-memory PyTorch model just before export; the weights on disk are untouched and
 the export's parity check compares against the original model. Measured on MobileViT-small at
-256x256, 2 threads (docs/quantize.md):
+256x256, 2 threads (docs/notes/quantize-experiments.md):
 
 - unfold / fold as ONE 6-D transpose each, instead of reshape-transpose-reshape-transpose. The
   first of Transformers' two transposes swaps axes under a 2-element inner block; onnxruntime

@@ -1,6 +1,6 @@
 """Static int8 post-training quantization with onnxruntime, set up to be fast on CPUs.
 
-What makes int8 pay on MobileViT (measured; see docs/quantize.md):
+What makes int8 pay on MobileViT (measured; see docs/notes/quantize-experiments.md):
 - quant_pre_process first (ONNX shape inference + onnxruntime's basic graph optimisations), so
   the quantizer sees folded constants and fused LayerNormalization.
 - QDQ format with uint8 activations and int8 per-channel weights: onnxruntime's CPU provider
