@@ -165,11 +165,13 @@ def run(args: argparse.Namespace) -> int:
 
         from PIL import Image
 
-        from edgeclass.cli.output import atomic_output, check_output, make_writer
+        from edgeclass.atomic_files import atomic_output
+        from edgeclass.cli.output import check_output
         from edgeclass.cli.progress import Progress
         from edgeclass.runtime import Classifier, resolve_model_dir
         from edgeclass.runtime.discovery import discover
         from edgeclass.runtime.names import display_path
+        from edgeclass.runtime.writers import make_writer
 
     # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
     # warning about them would only repeat that on stderr.

@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -101,17 +100,10 @@ def _check_output(output: Path) -> None:
 
 
 def _save_atomically(image, output: Path) -> None:
-    from edgeclass.file_modes import as_new_file
+    from edgeclass.atomic_files import atomic_write
 
-    descriptor, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            image.save(stream, format=_format_for(output))
-        as_new_file(temp)
-        os.replace(temp, output)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_write(output, binary=True) as stream:
+        image.save(stream, format=_format_for(output))
 
 
 def _format_for(output: Path) -> str:
