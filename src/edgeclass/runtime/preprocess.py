@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,12 +74,6 @@ class Preprocessor:
         if self.crop_to is not None:
             return self.crop_to
         return self.resize_to
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Preprocessor:
-        from edgeclass.runtime.model_folder import read_json
-
-        return cls.from_config(read_json(Path(path)), source=str(path))
 
     @classmethod
     def from_config(
