@@ -24,6 +24,7 @@ test: dev
 lint: dev
 	$(BIN)/ruff check src tests bench packaging recipes
 	$(BIN)/ruff format --check src tests bench packaging recipes
+	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
 
 format:
