@@ -6,13 +6,8 @@ Only stdlib at module level, so `edgeclass --help` neither needs nor loads FastA
 from __future__ import annotations
 
 import argparse
-import importlib.util
 
 from edgeclass.cli.arguments import non_negative_float, port, positive_int, probability
-from edgeclass.errors import EdgeclassError
-
-# Import names of the `serve` extra's packages.
-EXTRA_MODULES = ("fastapi", "uvicorn", "python_multipart", "prometheus_client", "swagger_ui")
 
 DESCRIPTION = """\
 Serve the model over HTTP: POST /v1/classify (multipart files or JSON base64), GET /v1/model,
@@ -117,17 +112,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def missing_extra() -> list[str]:
-    return [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
-
-
 def run(args: argparse.Namespace) -> int:
-    missing = missing_extra()
-    if missing:
-        raise EdgeclassError(
-            "`edgeclass serve` needs the `serve` extra (missing: "
-            f"{', '.join(missing)}): pip install 'edgeclass[serve]'"
-        )
     from edgeclass.runtime import Classifier, resolve_model_dir
     from edgeclass.serve.config import ServeConfig, read_api_key
     from edgeclass.serve.server import run_server
