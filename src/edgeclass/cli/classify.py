@@ -12,11 +12,15 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import positive_int, probability
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
+
+if TYPE_CHECKING:
+    from edgeclass.runtime import ClassificationResult, Classifier
 
 DESCRIPTION = """\
 Classify image files and folders, offline, with an ONNX model folder.
@@ -41,7 +45,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "classify",
         help="classify image files and folders with an ONNX model",
@@ -148,7 +152,9 @@ def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
     return message
 
 
-def results_in_order(classifier, items: list, **options) -> Iterator:
+def results_in_order(
+    classifier: Classifier, items: list[Path | ClassificationResult], **options: Any
+) -> Iterator[ClassificationResult]:
     """The classifier's results for the files, with the scan's own results (folders) in place."""
     files = [item for item in items if isinstance(item, Path)]
     classified = classifier.classify_paths(files, **options)

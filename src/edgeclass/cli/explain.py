@@ -9,10 +9,14 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import positive_int
 from edgeclass.errors import EdgeclassError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 DESCRIPTION = """\
 Show where in a photo the evidence for its label lies. A grey patch (the image's mean colour)
@@ -34,7 +38,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "explain",
         help="draw a heat map of where a photo's label comes from (occlusion)",
@@ -99,7 +103,7 @@ def _check_output(output: Path) -> None:
         raise EdgeclassError(f"--output {output}: folder {output.parent} is not writable")
 
 
-def _save_atomically(image, output: Path) -> None:
+def _save_atomically(image: Image.Image, output: Path) -> None:
     from edgeclass.atomic_files import atomic_write
 
     with atomic_write(output, binary=True) as stream:

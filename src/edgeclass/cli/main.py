@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"edgeclass: {missing}", file=sys.stderr)
             return exit_codes.USAGE
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except KeyboardInterrupt:
         print("edgeclass: interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED

@@ -41,7 +41,7 @@ example:
 REDUCE_RANGE: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "quantize",
         help="export a trained model to a fast int8 ONNX folder, with an accuracy gate",

@@ -12,10 +12,15 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import add_run_options, probability
 from edgeclass.errors import DataError, EdgeclassError
+
+if TYPE_CHECKING:
+    from edgeclass.cli.steps import StepProgress
+    from edgeclass.organize import Mode, SortOutcome, SortPlan
 
 DESCRIPTION = """\
 Sort photos into DEST/<label>/ folders with an ONNX model: copies by default, or moves or
@@ -41,7 +46,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sort",
         help="sort photos into one folder per label (copy, move or link), or undo a sort",
@@ -123,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
 
 
-def _run_sort(args: argparse.Namespace, progress) -> int:
+def _run_sort(args: argparse.Namespace, progress: StepProgress) -> int:
     from edgeclass.cli.steps import interrupt_sets
     from edgeclass.organize import (
         Mode,
@@ -196,7 +201,7 @@ def _check_writable_without_touching(dest: Path) -> None:
         raise DestinationError(f"destination {dest} is read-only ({existing} is not writable)")
 
 
-def _report_plan(args: argparse.Namespace, plan, mode) -> None:
+def _report_plan(args: argparse.Namespace, plan: SortPlan, mode: Mode) -> None:
     """The preview: photos per label folder, then the files that will not be sorted."""
     stream = sys.stdout if args.dry_run and args.format == "table" else sys.stderr
     if args.quiet and stream is sys.stderr:
@@ -215,7 +220,7 @@ def _report_plan(args: argparse.Namespace, plan, mode) -> None:
         _note(args, f"edgeclass: {failure.path}: {failure.status.value}: {failure.message}")
 
 
-def _outcome_dict(plan, outcome) -> dict:
+def _outcome_dict(plan: SortPlan, outcome: SortOutcome) -> dict[str, Any]:
     return {
         "dry_run": False,
         "mode": outcome.mode.value,
@@ -237,7 +242,7 @@ def _outcome_dict(plan, outcome) -> dict:
     }
 
 
-def _run_undo(args: argparse.Namespace, progress) -> int:
+def _run_undo(args: argparse.Namespace, progress: StepProgress) -> int:
     from edgeclass.cli.steps import interrupt_sets
     from edgeclass.organize import undo_journal
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Prediction:
     def correct(self) -> bool:
         return self.status is Status.OK and self.label == self.truth
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "truth": self.truth,
@@ -84,7 +85,9 @@ class Evaluation:
         index = {label: i for i, label in enumerate(self.labels)}
         scored = self.scored
         return confusion_matrix(
-            [index[p.truth] for p in scored], [index[p.label] for p in scored], len(self.labels)
+            [index[p.truth] for p in scored],
+            [index[str(p.label)] for p in scored],  # scored: every label is set
+            len(self.labels),
         )
 
     @property
@@ -111,7 +114,7 @@ class Evaluation:
             }
         return table
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         scored = self.scored
         return {
             "root": self.root,

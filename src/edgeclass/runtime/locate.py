@@ -13,7 +13,7 @@ ENV_VAR = "EDGECLASS_MODEL"
 
 def bundled_model_dir() -> Path | None:
     """The default model shipped inside the package, if this build has one."""
-    default = resources.files("edgeclass.resources").joinpath("models", "default")
+    default = resources.files("edgeclass.resources").joinpath("models").joinpath("default")
     # Installed wheels, editable installs and PyInstaller bundles all keep resources on disk.
     if default.is_dir() and default.joinpath("model.onnx").is_file():
         return Path(str(default))

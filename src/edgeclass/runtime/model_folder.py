@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edgeclass.errors import ModelError
 from edgeclass.runtime.model_config import labels_from_config, load_preprocessor, read_json
@@ -25,7 +26,7 @@ class ModelFolder:
     onnx_path: Path
     preprocessor: Preprocessor
     model_card: str | None = None
-    quantization_report: dict | None = None
+    quantization_report: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> ModelFolder:

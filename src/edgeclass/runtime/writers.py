@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from edgeclass.runtime.names import display_path, path_base64
 from edgeclass.runtime.results import ClassificationResult
@@ -93,7 +93,7 @@ class JsonWriter(ResultWriter):
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
-        self.items: list[dict] = []
+        self.items: list[dict[str, Any]] = []
 
     def write(self, result: ClassificationResult) -> None:
         self.items.append(result.to_dict())
