@@ -91,11 +91,6 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         stream.write(text)
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_write(path, binary=True) as stream:
-        stream.write(data)
-
-
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     """`data` as indented JSON with a final newline; the folder is created if missing."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,8 @@ from edgeclass.atomic_files import (
     FILE_MODE,
     atomic_write,
     replace_folder,
-    write_bytes_atomic,
     write_json_atomic,
+    write_text_atomic,
 )
 
 
@@ -26,14 +26,14 @@ def test_a_failed_binary_write_leaves_the_old_file_and_no_temp_file(tmp_path):
 
 
 def test_a_new_file_gets_the_usual_mode_and_a_replaced_one_keeps_its_own(tmp_path):
-    new = tmp_path / "new.bin"
-    write_bytes_atomic(new, b"x")
+    new = tmp_path / "new.txt"
+    write_text_atomic(new, "x")
     assert stat.S_IMODE(new.stat().st_mode) == FILE_MODE  # not mkstemp's 0600
-    kept = tmp_path / "kept.bin"
-    kept.write_bytes(b"old")
+    kept = tmp_path / "kept.txt"
+    kept.write_text("old")
     os.chmod(kept, 0o640)
-    write_bytes_atomic(kept, b"new")
-    assert kept.read_bytes() == b"new"
+    write_text_atomic(kept, "new")
+    assert kept.read_text() == "new"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
 
 

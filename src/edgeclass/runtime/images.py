@@ -98,14 +98,6 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     return decode_image(source, max_pixels).image
 
 
-def load_image_and_format(
-    source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[Image.Image, str | None]:
-    """load_image, plus the file's real format as Pillow detected it ("JPEG", "PNG", ...)."""
-    decoded = decode_image(source, max_pixels)
-    return decoded.image, decoded.format
-
-
 def decode_image(
     source: ImageSource,
     max_pixels: int = DEFAULT_MAX_PIXELS,
