@@ -30,6 +30,7 @@ test-fast: dev
 lint: dev
 	$(BIN)/ruff check src tests bench packaging recipes
 	$(BIN)/ruff format --check src tests bench packaging recipes
+	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
 
 format:

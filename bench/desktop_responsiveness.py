@@ -50,7 +50,7 @@ APP_WINDOW = """
 import sys, tempfile
 from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-from edgeclass.desktop.app import create_application
+from edgeclass.desktop.application import create_application
 from edgeclass.desktop.main_window import MainWindow
 app = create_application()
 temp = tempfile.TemporaryDirectory()
@@ -154,7 +154,7 @@ def bench_drop(photos: Path, model: Path) -> dict:
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from edgeclass.desktop.app import create_application
+    from edgeclass.desktop.application import create_application
     from edgeclass.desktop.main_window import MainWindow
     from edgeclass.runtime import Classifier, find_images
 

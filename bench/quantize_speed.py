@@ -89,6 +89,7 @@ def main() -> int:
         settings_for_cpu,
     )
     from edgeclass.runtime import Preprocessor, create_session
+    from edgeclass.runtime.model_config import load_preprocessor
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="edgeclass-bench-") as tmp:
@@ -99,7 +100,7 @@ def main() -> int:
 
             preprocessor = Preprocessor.from_config(mobilevit_processor(256).to_dict())
         else:
-            preprocessor = Preprocessor.from_file(processor_file)
+            preprocessor = load_preprocessor(processor_file)
         images = scan_labelled_folder(
             CATSDOGS_TRAIN, ("cat", "dog"), per_class_limit=max(1, args.calib // 2)
         )

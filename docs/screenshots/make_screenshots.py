@@ -200,7 +200,7 @@ def take(name: str, scheme: str, size: tuple[int, int]) -> None:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from edgeclass.desktop.app import create_application
+    from edgeclass.desktop.application import create_application
     from edgeclass.desktop.main_window import MainWindow
 
     app = create_application(color_scheme=scheme)

@@ -20,7 +20,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from edgeclass.trainer.output import write_json_atomic
+from edgeclass.atomic_files import write_json_atomic
 from edgeclass.trainer.pipeline import log_results
 from edgeclass.trainer.tracking import Tracker, run_params
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import edgeclass_test_images as images
 import pytest
 
+from edgeclass.atomic_files import atomic_output
 from edgeclass.cli import exit_codes
-from edgeclass.cli.output import atomic_output
 from edgeclass.runtime import UNKNOWN_LABEL, Classifier, Status, find_images
 from edgeclass.runtime.locate import bundled_model_dir
 

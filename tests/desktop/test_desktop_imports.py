@@ -12,7 +12,7 @@ HEAVY = ("torch", "transformers", "datasets", "optimum", "mlflow", "onnx", "acce
 PROBE = """
 import json, sys
 import edgeclass.desktop.app, edgeclass.desktop.main_window, edgeclass.desktop.self_test
-from edgeclass.desktop.app import create_application
+from edgeclass.desktop.application import create_application
 from edgeclass.desktop.main_window import MainWindow
 from PySide6.QtCore import QSettings
 app = create_application()

@@ -70,9 +70,9 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory, shapes_data) -> 
 def eval_tensors(shapes_data, trained_model_dir):
     """The eval images through the runtime's preprocessing: (tensors, targets, paths)."""
     from edgeclass.quantize.data import load_tensors, scan_labelled_folder
-    from edgeclass.runtime import Preprocessor
+    from edgeclass.runtime.model_config import load_preprocessor
 
-    preprocessor = Preprocessor.from_file(trained_model_dir / "preprocessor_config.json")
+    preprocessor = load_preprocessor(trained_model_dir / "preprocessor_config.json")
     tensors, images = load_tensors(scan_labelled_folder(shapes_data["eval"], LABELS), preprocessor)
     return tensors, np.asarray(images.targets), images.paths
 

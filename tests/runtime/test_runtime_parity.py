@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from edgeclass.runtime import Preprocessor, load_image
+from edgeclass.runtime.model_config import load_preprocessor
 from edgeclass.runtime.prepare import prepare_image
 
 transformers = pytest.importorskip("transformers", reason="parity reference needs transformers")
@@ -89,7 +90,7 @@ def test_high_bit_depth_modes(processor_pair, mode, tmp_path):
 
 
 def test_fixture_processor_is_the_one_documented(tiny_model_dir):
-    ours = Preprocessor.from_file(tiny_model_dir / "preprocessor_config.json")
+    ours = load_preprocessor(tiny_model_dir / "preprocessor_config.json")
     assert ours.resize_shortest_edge == 72
     assert ours.crop_to == (64, 64)
     assert ours.flip_channel_order

@@ -9,6 +9,7 @@ from PIL import Image, ImageFile
 
 from edgeclass.runtime import Classifier, ImageLoadError, Preprocessor, Status
 from edgeclass.runtime.images import decode_image
+from edgeclass.runtime.model_config import load_preprocessor
 from edgeclass.runtime.prepare import prepare_image
 
 EXIF_ORIENTATION = 0x0112
@@ -16,7 +17,7 @@ EXIF_ORIENTATION = 0x0112
 
 @pytest.fixture(scope="module")
 def preprocessor(tiny_model_dir) -> Preprocessor:
-    return Preprocessor.from_file(tiny_model_dir / "preprocessor_config.json")  # 72 / 64x64
+    return load_preprocessor(tiny_model_dir / "preprocessor_config.json")  # 72 / 64x64
 
 
 @pytest.fixture(scope="module")

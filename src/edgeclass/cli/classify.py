@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import (
@@ -23,6 +24,9 @@ from edgeclass.cli.arguments import (
 )
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
+
+if TYPE_CHECKING:
+    from edgeclass.runtime import ClassificationResult, Classifier
 
 DESCRIPTION = """\
 Classify image files and folders, offline, with an ONNX model folder.
@@ -47,7 +51,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "classify",
@@ -148,7 +152,9 @@ def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
     return message
 
 
-def results_in_order(classifier, items: list, **options) -> Iterator:
+def results_in_order(
+    classifier: Classifier, items: list[Path | ClassificationResult], **options: Any
+) -> Iterator[ClassificationResult]:
     """The classifier's results for the files, with the scan's own results (folders) in place."""
     files = [item for item in items if isinstance(item, Path)]
     classified = classifier.classify_paths(files, **options)
@@ -165,11 +171,13 @@ def run(args: argparse.Namespace) -> int:
 
         from PIL import Image
 
-        from edgeclass.cli.output import atomic_output, check_output, make_writer
+        from edgeclass.atomic_files import atomic_output
+        from edgeclass.cli.output import check_output
         from edgeclass.cli.progress import Progress
         from edgeclass.runtime import Classifier, resolve_model_dir
         from edgeclass.runtime.discovery import discover
         from edgeclass.runtime.names import display_path
+        from edgeclass.runtime.writers import make_writer
 
     # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
     # warning about them would only repeat that on stderr.

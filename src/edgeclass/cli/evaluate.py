@@ -7,9 +7,13 @@ import argparse
 import json
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import add_command, add_model_option, add_run_options, shows_progress
+
+if TYPE_CHECKING:
+    from edgeclass.runtime.evaluation import Evaluation
 
 DESCRIPTION = """\
 Score a model on photos sorted by hand: DIR/<label>/ holds the photos of each label, named like
@@ -31,7 +35,7 @@ example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "evaluate",
@@ -91,7 +95,7 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def render_table(evaluation, mistakes_shown: int) -> str:
+def render_table(evaluation: Evaluation, mistakes_shown: int) -> str:
     scored = evaluation.scored
     correct = sum(p.correct for p in scored)
     lines = [

@@ -7,13 +7,16 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import add_command, add_model_option, positive_int
 from edgeclass.errors import EdgeclassError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 DESCRIPTION = """\
 Show where in a photo the evidence for its label lies. A grey patch (the image's mean colour)
@@ -35,7 +38,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "explain",
@@ -95,18 +98,11 @@ def _check_output(output: Path) -> None:
         raise EdgeclassError(f"--output {output}: folder {output.parent} is not writable")
 
 
-def _save_atomically(image, output: Path) -> None:
-    from edgeclass.file_modes import as_new_file
+def _save_atomically(image: Image.Image, output: Path) -> None:
+    from edgeclass.atomic_files import atomic_write
 
-    descriptor, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            image.save(stream, format=_format_for(output))
-        as_new_file(temp)
-        os.replace(temp, output)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_write(output, binary=True) as stream:
+        image.save(stream, format=_format_for(output))
 
 
 def _format_for(output: Path) -> str:

@@ -8,6 +8,7 @@ import sys
 
 from edgeclass import __version__
 from edgeclass.cli import exit_codes
+from edgeclass.cli.extras import missing_extra_message
 from edgeclass.errors import DataError, EdgeclassError, ModelError
 
 # Module names under edgeclass.cli; each defines register(subparsers) and a run(args) -> int.
@@ -38,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)  # inside: a Ctrl+C while it imports is quiet too
-        return args.func(args)
+        missing = missing_extra_message(args.command)
+        if missing:
+            print(f"edgeclass: {missing}", file=sys.stderr)
+            return exit_codes.USAGE
+        status: int = args.func(args)
+        return status
     except KeyboardInterrupt:
         print("edgeclass: interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED

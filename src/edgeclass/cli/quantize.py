@@ -42,7 +42,7 @@ example:
 REDUCE_RANGE: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "quantize",

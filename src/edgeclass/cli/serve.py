@@ -6,7 +6,6 @@ Only stdlib at module level, so `edgeclass --help` neither needs nor loads FastA
 from __future__ import annotations
 
 import argparse
-import importlib.util
 
 from edgeclass.cli.arguments import (
     add_command,
@@ -16,10 +15,6 @@ from edgeclass.cli.arguments import (
     positive_int,
     probability,
 )
-from edgeclass.errors import EdgeclassError
-
-# Import names of the `serve` extra's packages.
-EXTRA_MODULES = ("fastapi", "uvicorn", "python_multipart", "prometheus_client", "swagger_ui")
 
 DESCRIPTION = """\
 Serve the model over HTTP: POST /v1/classify (multipart files or JSON base64), GET /v1/model,
@@ -39,7 +34,7 @@ example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "serve",
@@ -124,17 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def missing_extra() -> list[str]:
-    return [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
-
-
 def run(args: argparse.Namespace) -> int:
-    missing = missing_extra()
-    if missing:
-        raise EdgeclassError(
-            "`edgeclass serve` needs the `serve` extra (missing: "
-            f"{', '.join(missing)}): pip install 'edgeclass[serve]'"
-        )
     from edgeclass.runtime import Classifier, resolve_model_dir
     from edgeclass.serve.config import ServeConfig, read_api_key
     from edgeclass.serve.server import run_server

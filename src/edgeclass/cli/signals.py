@@ -6,13 +6,14 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
+from types import FrameType
 
 TERMINATION_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 
 
-def _exit_for(signum: int, frame) -> None:
+def _exit_for(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
     with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
         print(f"edgeclass: stopped by {name}", file=sys.stderr)

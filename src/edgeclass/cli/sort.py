@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import (
@@ -22,6 +23,10 @@ from edgeclass.cli.arguments import (
     shows_progress,
 )
 from edgeclass.errors import DataError, EdgeclassError
+
+if TYPE_CHECKING:
+    from edgeclass.cli.steps import StepProgress
+    from edgeclass.organize import Mode, SortOutcome, SortPlan
 
 DESCRIPTION = """\
 Sort photos into DEST/<label>/ folders with an ONNX model: copies by default, or moves or
@@ -47,7 +52,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "sort",
@@ -121,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
 
 
-def _run_sort(args: argparse.Namespace, progress) -> int:
+def _run_sort(args: argparse.Namespace, progress: StepProgress) -> int:
     from edgeclass.cli.steps import interrupt_sets
     from edgeclass.organize import (
         Mode,
@@ -194,7 +199,7 @@ def _check_writable_without_touching(dest: Path) -> None:
         raise DestinationError(f"destination {dest} is read-only ({existing} is not writable)")
 
 
-def _report_plan(args: argparse.Namespace, plan, mode) -> None:
+def _report_plan(args: argparse.Namespace, plan: SortPlan, mode: Mode) -> None:
     """The preview: photos per label folder, then the files that will not be sorted."""
     stream = sys.stdout if args.dry_run and args.format == "table" else sys.stderr
     if args.quiet and stream is sys.stderr:
@@ -213,7 +218,7 @@ def _report_plan(args: argparse.Namespace, plan, mode) -> None:
         _note(args, f"edgeclass: {failure.path}: {failure.status.value}: {failure.message}")
 
 
-def _outcome_dict(plan, outcome) -> dict:
+def _outcome_dict(plan: SortPlan, outcome: SortOutcome) -> dict[str, Any]:
     return {
         "dry_run": False,
         "mode": outcome.mode.value,
@@ -235,7 +240,7 @@ def _outcome_dict(plan, outcome) -> dict:
     }
 
 
-def _run_undo(args: argparse.Namespace, progress) -> int:
+def _run_undo(args: argparse.Namespace, progress: StepProgress) -> int:
     from edgeclass.cli.steps import interrupt_sets
     from edgeclass.organize import undo_journal
 

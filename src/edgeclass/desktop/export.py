@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from edgeclass.cli.output import atomic_output, make_writer
+from edgeclass.atomic_files import atomic_output
 from edgeclass.runtime.results import ClassificationResult
+from edgeclass.runtime.writers import make_writer
 
 
 def export_format(path: str | Path) -> str:

@@ -6,7 +6,6 @@ holds the rows. Menus are built in one place, `_build_menus`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -211,13 +210,13 @@ class MainWindow(QMainWindow):
     def load_initial_model(self, model_dir: str | Path | None = None) -> bool:
         """At start-up: the --model flag, else $EDGECLASS_MODEL, else the folder chosen last
         time, else the bundled default. Without any, the drop zone says how to choose one."""
-        from edgeclass.runtime import resolve_model_dir
+        from edgeclass.runtime.locate import named_model_dir, resolve_model_dir
 
         if model_dir is not None:
             return self.load_model(model_dir)
         remembered = self.settings.value("model/last_dir", "", str)
-        from_env = os.environ.get("EDGECLASS_MODEL")
-        if remembered and not from_env and self.load_model(remembered, show_errors=False):
+        named = named_model_dir()
+        if remembered and not named and self.load_model(remembered, show_errors=False):
             return True
         try:
             default = resolve_model_dir(None)

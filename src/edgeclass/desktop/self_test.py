@@ -37,7 +37,7 @@ def run_self_test(model_dir: str | None = None, qt_args: Sequence[str] = ()) -> 
         qVersion,
     )
 
-    from edgeclass.desktop.app import create_application
+    from edgeclass.desktop.application import create_application
     from edgeclass.desktop.binding_check import binding_problem
     from edgeclass.desktop.main_window import MainWindow
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgeclass.atomic_files import fsync_folder
 from edgeclass.errors import EdgeclassError
 
 FORMAT = "edgeclass-sort-journal"
@@ -36,19 +37,6 @@ def default_journal_path(dest: Path) -> Path:
         path = dest / f"{JOURNAL_PREFIX}{stamp}-{number}.jsonl"
         number += 1
     return path
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open folders; its rename durability is the file system's
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _drop_torn_tail(path: Path) -> None:
@@ -73,7 +61,7 @@ class JournalWriter:
             _drop_torn_tail(path)
         self._fd = os.open(path, flags, 0o666)
         if create:
-            _fsync_folder(path.parent)  # the journal's own name must survive a crash too
+            fsync_folder(path.parent)  # the journal's own name must survive a crash too
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"

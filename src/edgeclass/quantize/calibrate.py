@@ -86,7 +86,8 @@ def choose_calibration(
     fp32 (mean absolute error; ties: higher agreement). Fidelity, not accuracy: picking the
     most accurate on the eval set would select on the very labels the report then scores.
     quantize(settings, out_path, calibration cache path) -> the int8 model's path."""
-    from edgeclass.quantize.evaluate import logits_of, score
+    from edgeclass.quantize.evaluate import score
+    from edgeclass.runtime.session import logits_of
 
     best: tuple[float, float] | None = None
     chosen, trials = base, []

@@ -7,10 +7,14 @@ from pathlib import Path, PurePath
 
 from edgeclass.quantize.report import QuantizationReport, display_name
 
+# Settings that name a folder (or a hub id, which display_name leaves as it is), relative
+# (`../shared/data/...`) as often as absolute.
+FOLDER_SETTINGS = ("data", "model")
 
-def _shown(value: object) -> object:
+
+def _shown(key: str, value: object) -> object:
     """A training setting as the card shows it: a path by its name only (the card ships)."""
-    if isinstance(value, str) and PurePath(value).is_absolute():
+    if isinstance(value, str) and (key in FOLDER_SETTINGS or PurePath(value).is_absolute()):
         return display_name(value)
     return value
 
@@ -24,7 +28,7 @@ def _training_lines(model_dir: Path) -> list[str]:
     config = summary.get("config", {}) if isinstance(summary, dict) else {}
     for key in ("data", "from_scratch", "model", "epochs", "image_size", "seed"):
         if key in config:
-            lines.append(f"- {key}: `{_shown(config[key])}`")
+            lines.append(f"- {key}: `{_shown(key, config[key])}`")
     mlflow_block = summary.get("mlflow") or {}
     if mlflow_block.get("run_id"):
         # Not the tracking URI: a local store's URI is a path on the machine that trained.

@@ -34,40 +34,14 @@ class LabelledImages:
 def scan_labelled_folder(
     root: str | Path, labels: Sequence[str], *, per_class_limit: int | None = None
 ) -> LabelledImages:
-    """Images under `root/<label>/`, sorted; every sub-folder must be one of the model's labels.
+    """The runtime's labelled-folder scan (`edgeclass evaluate` reads the same files), with
+    each file's class index in the model's label order."""
+    from edgeclass.runtime.labelled_folder import scan_labelled_folder as scan
 
-    per_class_limit keeps the first N files of each class (sorted by name), which gives a
-    deterministic, class-balanced subset for calibration.
-    """
-    from edgeclass.runtime import find_images
-
-    folder = Path(root)
-    if not folder.is_dir():
-        raise DataError(f"{folder} does not exist or is not a folder")
-    subfolders = sorted(
-        p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
-    if not subfolders:
-        raise DataError(
-            f"{folder} has no class sub-folders; expected one folder per label: {', '.join(labels)}"
-        )
-    unknown = [name for name in subfolders if name not in labels]
-    if unknown:
-        raise DataError(
-            f"{folder} has sub-folders that are not labels of the model: {', '.join(unknown)} "
-            f"(the model's labels: {', '.join(labels)})"
-        )
-    paths: list[Path] = []
-    targets: list[int] = []
-    for name in subfolders:
-        files = find_images([folder / name])
-        if per_class_limit is not None:
-            files = files[:per_class_limit]
-        paths.extend(files)
-        targets.extend([labels.index(name)] * len(files))
-    if not paths:
-        raise DataError(f"{folder} holds no image files")
-    return LabelledImages(folder, tuple(paths), tuple(targets), tuple(labels))
+    files = scan(root, labels, per_class_limit=per_class_limit)
+    paths = tuple(file.path for file in files)
+    targets = tuple(labels.index(file.truth) for file in files)
+    return LabelledImages(Path(root), paths, targets, tuple(labels))
 
 
 def load_tensors(

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgeclass.errors import ModelError
 from edgeclass.quantize.options import DEFAULTS
+from edgeclass.runtime.model_config import labels_from_config, read_json
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 REWRITES_FILE = "edgeclass_rewrites.json"
@@ -30,18 +31,9 @@ def read_trained_folder(model_dir: str | Path) -> dict[str, Any]:
         )
     if not (folder / "preprocessor_config.json").is_file():
         raise ModelError(f"{folder} has no preprocessor_config.json, so images cannot be prepared")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelError(f"{config_path} is not readable JSON: {error}") from error
-    if not isinstance(config, dict) or not isinstance(config.get("id2label"), dict):
-        raise ModelError(f"{config_path} has no id2label mapping, so the class names are unknown")
-    return config
-
-
-def labels_of(config: dict[str, Any]) -> tuple[str, ...]:
-    id2label = config["id2label"]
-    return tuple(str(id2label[key]) for key in sorted(id2label, key=int))
+    config = read_json(config_path)
+    labels_from_config(config, config_path)  # checked here, before any slow work
+    return dict(config)
 
 
 def export_onnx(
@@ -100,7 +92,7 @@ def torch_logits(model_dir: str | Path, tensors: np.ndarray, batch_size: int = 1
 
 def export_parity(model_dir: str | Path, onnx_path: str | Path, tensors: np.ndarray) -> float:
     """Max absolute logit difference between PyTorch and the exported ONNX on `tensors`."""
-    from edgeclass.quantize.evaluate import logits_of
+    from edgeclass.runtime.session import logits_of
 
     reference = torch_logits(model_dir, tensors)
     exported = logits_of(onnx_path, tensors)

@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from edgeclass.errors import EdgeclassError
-from edgeclass.quantize.evaluate import accuracy_drop_points, logits_of, score
+from edgeclass.quantize.evaluate import accuracy_drop_points, score
 from edgeclass.quantize.graph import GraphIndex
 from edgeclass.quantize.report import GateAttempt, GateInfo, Scores
+from edgeclass.runtime.session import logits_of
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from edgeclass.atomic_files import replace_folder, write_text_atomic
 from edgeclass.errors import EdgeclassError
 from edgeclass.quantize import stages
 from edgeclass.quantize.card import render_card
-from edgeclass.quantize.files import replace_folder, write_text_atomic
 from edgeclass.quantize.gate import GateResult
 from edgeclass.quantize.options import QuantizeOptions
 from edgeclass.quantize.report import (
@@ -66,8 +66,7 @@ def run_quantize(
             model_dir, Path(request.calib_dir), Path(request.eval_dir), request.calib_size, progress
         )
     out_dir = Path(request.out_dir).resolve()
-    if out_dir.exists() and not request.overwrite:
-        raise EdgeclassError(f"{out_dir} already exists; pass --overwrite to replace it")
+    _refuse_existing(out_dir, request.overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent) as tmp:
         work = Path(tmp)
@@ -89,10 +88,16 @@ def run_quantize(
         )
         write_report(final, report)
         write_text_atomic(final / "MODEL_CARD.md", render_card(model_dir, report))
-        replace_folder(final, out_dir, request.overwrite)
+        _refuse_existing(out_dir, request.overwrite)  # it may have appeared meanwhile
+        replace_folder(final, out_dir)
     if request.log_mlflow:
         _log_to_mlflow(model_dir, out_dir, report, progress)
     return QuantizeOutcome(out_dir, report)
+
+
+def _refuse_existing(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not overwrite:
+        raise EdgeclassError(f"{out_dir} already exists; pass --overwrite to replace it")
 
 
 def _report(

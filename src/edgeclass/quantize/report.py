@@ -356,7 +356,7 @@ def read_report(folder: Path) -> QuantizationReport:
 
 def write_report(folder: Path, report: QuantizationReport) -> tuple[Path, Path]:
     """quantization_report.json and the same numbers as a page, quantization_report.md."""
-    from edgeclass.quantize.files import write_text_atomic
+    from edgeclass.atomic_files import write_text_atomic
     from edgeclass.quantize.report_page import render_markdown
 
     json_path, md_path = folder / REPORT_JSON, folder / REPORT_MD

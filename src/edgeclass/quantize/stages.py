@@ -63,11 +63,11 @@ def load_sets(
 ) -> LoadedSets:
     """The trained folder's labels, and the calibration and eval images as runtime tensors."""
     from edgeclass.quantize import calibrate, data, export
-    from edgeclass.runtime import Preprocessor
+    from edgeclass.runtime.model_config import labels_from_config, load_preprocessor
 
     config = export.read_trained_folder(model_dir)
-    labels = export.labels_of(config)
-    preprocessor = Preprocessor.from_file(model_dir / "preprocessor_config.json")
+    labels = labels_from_config(config, model_dir / "config.json")
+    preprocessor = load_preprocessor(model_dir / "preprocessor_config.json")
     progress(f"reading calibration images from {calib_dir}")
     per_class = max(1, calib_size // len(labels))
     calib_images = data.scan_labelled_folder(calib_dir, labels, per_class_limit=per_class)
@@ -98,8 +98,9 @@ def export_and_check(
 ) -> Exported:
     """ONNX export, its parity with PyTorch, quant_pre_process, and fp32 on the eval set."""
     from edgeclass.quantize import export
-    from edgeclass.quantize.evaluate import logits_of, score
+    from edgeclass.quantize.evaluate import score
     from edgeclass.quantize.quantize import preprocess_for_quantization
+    from edgeclass.runtime.session import logits_of
 
     progress(f"exporting {model_dir} to ONNX (opset {options.opset})")
     fp32_path = export.export_onnx(model_dir, work / "export", options.opset)
@@ -145,8 +146,8 @@ def calibrate(
     from edgeclass.quantize import quantize as q
     from edgeclass.quantize import sysinfo
     from edgeclass.quantize.calibrate import choose_calibration
-    from edgeclass.quantize.evaluate import logits_of
     from edgeclass.quantize.logit_correction import apply_correction, mean_logit_offset
+    from edgeclass.runtime.session import logits_of
 
     cpu = sysinfo.cpu_info()
     base = q.settings_for_cpu(

@@ -1,7 +1,8 @@
 """The offline runtime: onnxruntime + numpy + Pillow only. Nothing heavier may be imported here."""
 
+from edgeclass.image_formats import IMAGE_EXTENSIONS
 from edgeclass.runtime.classifier import Classifier
-from edgeclass.runtime.discovery import IMAGE_EXTENSIONS, find_images
+from edgeclass.runtime.discovery import find_images
 from edgeclass.runtime.images import DEFAULT_MAX_PIXELS, ImageLoadError, load_image, to_rgb
 from edgeclass.runtime.locate import resolve_model_dir
 from edgeclass.runtime.model_folder import ModelFolder

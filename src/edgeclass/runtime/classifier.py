@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -60,7 +61,7 @@ class Classifier:
         self._output_name = self.session.get_outputs()[0].name
         self._fixed_batch = self._check_shapes(model_input.shape)
 
-    def _check_shapes(self, input_shape: list) -> int | None:
+    def _check_shapes(self, input_shape: list[int | str | None]) -> int | None:
         """Fail at load time, not on the first batch, when model and preprocessor disagree."""
         where = self.folder.onnx_path
         if len(input_shape) != 4:
@@ -132,7 +133,7 @@ class Classifier:
         # Enough decodes queued to fill the next batch while this one runs, and to ride out a
         # few slow files (big PNGs) without starving the model.
         lookahead = max(2 * batch_size, 8) + self.decode_threads
-        pending: deque[tuple[str, Future]] = deque()
+        pending: deque[tuple[str, Future[Any]]] = deque()
         pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="edgeclass-decode")
 
         def refill() -> None:
@@ -170,6 +171,7 @@ class Classifier:
                         yield item
                         continue
                     path, size, note = item
+                    assert probabilities is not None  # this file's tensor is in the batch
                     yield make_result(
                         path,
                         probabilities[row],

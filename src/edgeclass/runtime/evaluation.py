@@ -13,48 +13,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from edgeclass.errors import Cancelled, DataError
+from edgeclass.errors import Cancelled
 from edgeclass.runtime.classifier import Classifier
-from edgeclass.runtime.discovery import find_images
+from edgeclass.runtime.labelled_folder import scan_labelled_folder
 from edgeclass.runtime.progress import ProgressCallback, no_progress
 from edgeclass.runtime.results import Status
-
-
-@dataclass(frozen=True)
-class LabelledFile:
-    path: Path
-    truth: str
-
-
-def scan_labelled_folder(root: str | Path, labels: Sequence[str]) -> list[LabelledFile]:
-    """Images under `root/<label>/`, label folders in sorted order, files sorted by name."""
-    folder = Path(root)
-    if not folder.is_dir():
-        raise DataError(f"{folder} does not exist or is not a folder")
-    try:
-        subfolders = sorted(
-            entry.name for entry in folder.iterdir() if entry.is_dir() and entry.name[:1] != "."
-        )
-    except OSError as error:
-        raise DataError(f"cannot list {folder}: {error.strerror}") from None
-    expected = ", ".join(labels)
-    if not subfolders:
-        raise DataError(f"{folder} has no sub-folders; expected one per label: {expected}")
-    strangers = [name for name in subfolders if name not in labels]
-    if strangers:
-        raise DataError(
-            f"{folder} has sub-folders that are not labels of the model: "
-            f"{', '.join(strangers)} (the model's labels: {expected})"
-        )
-    files = [
-        LabelledFile(path, name) for name in subfolders for path in find_images([folder / name])
-    ]
-    if not files:
-        raise DataError(f"{folder} holds no image files in its label folders")
-    return files
 
 
 @dataclass(frozen=True)
@@ -70,7 +37,7 @@ class Prediction:
     def correct(self) -> bool:
         return self.status is Status.OK and self.label == self.truth
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "truth": self.truth,
@@ -118,7 +85,9 @@ class Evaluation:
         index = {label: i for i, label in enumerate(self.labels)}
         scored = self.scored
         return confusion_matrix(
-            [index[p.truth] for p in scored], [index[p.label] for p in scored], len(self.labels)
+            [index[p.truth] for p in scored],
+            [index[str(p.label)] for p in scored],  # scored: every label is set
+            len(self.labels),
         )
 
     @property
@@ -145,7 +114,7 @@ class Evaluation:
             }
         return table
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         scored = self.scored
         return {
             "root": self.root,

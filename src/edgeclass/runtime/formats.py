@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 import threading
 
-from PIL import features
-
 from edgeclass.image_formats import IMAGE_EXTENSIONS, SUFFIX_FORMATS
 
 __all__ = ["IMAGE_EXTENSIONS", "SUFFIX_FORMATS", "enable_heif", "sniff_container_format"]
@@ -54,10 +52,6 @@ def enable_heif() -> bool:
                 register_heif_opener()
                 _heif_state = True
         return _heif_state
-
-
-def avif_readable() -> bool:
-    return bool(features.check("avif"))
 
 
 def unsupported_message(image_format: str) -> str:

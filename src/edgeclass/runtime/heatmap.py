@@ -23,7 +23,8 @@ def normalise(heat: np.ndarray) -> np.ndarray:
 def colourise(scaled: np.ndarray) -> np.ndarray:
     """(H, W) in 0..1 -> (H, W, 3) uint8 on the inferno ramp."""
     channels = [np.interp(scaled, _STOPS, _COLOURS[:, c]) for c in range(3)]
-    return np.rint(np.stack(channels, axis=-1)).astype(np.uint8)
+    rgb: np.ndarray = np.rint(np.stack(channels, axis=-1)).astype(np.uint8)
+    return rgb
 
 
 def overlay(

@@ -60,7 +60,7 @@ _SWAPS_AXES = {
 
 # (width, height) after EXIF orientation -> the largest whole factor it may be shrunk by.
 ReduceFor = Callable[[int, int], int]
-ImageSource = str | os.PathLike | BinaryIO
+ImageSource = str | os.PathLike[str] | BinaryIO
 
 
 class ImageLoadError(Exception):
@@ -96,14 +96,6 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     Raises ImageLoadError for anything else.
     """
     return decode_image(source, max_pixels).image
-
-
-def load_image_and_format(
-    source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[Image.Image, str | None]:
-    """load_image, plus the file's real format as Pillow detected it ("JPEG", "PNG", ...)."""
-    decoded = decode_image(source, max_pixels)
-    return decoded.image, decoded.format
 
 
 def decode_image(
@@ -299,9 +291,11 @@ def _to_8bit(image: Image.Image) -> np.ndarray:
         if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
             values = values * 255.0
         values = np.nan_to_num(values, nan=0.0, posinf=255.0, neginf=0.0)
-        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        rounded: np.ndarray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return rounded
     # uint32 holds 65535 * 255 + 32767 and takes half the memory of int64 on a big image.
     values = np.clip(values, 0, 65535).astype(np.uint32)
     if image.mode.startswith("I;16") or (values.size and values.max() > 255):
         values = (values * 255 + 32767) // 65535
-    return values.astype(np.uint8)
+    narrowed: np.ndarray = values.astype(np.uint8)
+    return narrowed

@@ -13,20 +13,29 @@ ENV_VAR = "EDGECLASS_MODEL"
 
 def bundled_model_dir() -> Path | None:
     """The default model shipped inside the package, if this build has one."""
-    default = resources.files("edgeclass.resources").joinpath("models", "default")
+    default = resources.files("edgeclass.resources").joinpath("models").joinpath("default")
     # Installed wheels, editable installs and PyInstaller bundles all keep resources on disk.
     if default.is_dir() and default.joinpath("model.onnx").is_file():
         return Path(str(default))
     return None
 
 
+def named_model_dir(path: str | Path | None = None) -> tuple[Path, str] | None:
+    """The folder the user named and where: the --model flag, else $EDGECLASS_MODEL; or None.
+
+    A named folder comes before anything an app remembers and before the bundled model.
+    """
+    if path is not None and str(path) != "":
+        return Path(path), "--model"
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
+    return None
+
+
 def resolve_model_dir(path: str | Path | None = None) -> Path:
     """The model folder to load. Raises ModelError with how-to text when there is none."""
-    if path is not None and str(path) != "":
-        chosen, source = Path(path), "--model"
-    elif os.environ.get(ENV_VAR):
-        chosen, source = Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
-    else:
+    named = named_model_dir(path)
+    if named is None:
         bundled = bundled_model_dir()
         if bundled is None:
             raise ModelError(
@@ -36,6 +45,7 @@ def resolve_model_dir(path: str | Path | None = None) -> Path:
                 "`edgeclass quantize`)."
             )
         return bundled
+    chosen, source = named
     if not chosen.is_dir():
         raise ModelError(f"model folder {chosen} (from {source}) does not exist or is not a folder")
     return chosen

@@ -15,7 +15,7 @@ import re
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _escape(match: re.Match) -> str:
+def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, carried by surrogateescape
         return f"\\x{code - 0xDC00:02x}"

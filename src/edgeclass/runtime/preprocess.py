@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,12 +76,6 @@ class Preprocessor:
         return self.resize_to
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Preprocessor:
-        from edgeclass.runtime.model_folder import read_json
-
-        return cls.from_config(read_json(Path(path)), source=str(path))
-
-    @classmethod
     def from_config(
         cls, config: dict[str, Any], source: str = "preprocessor config"
     ) -> Preprocessor:
@@ -123,6 +116,8 @@ class Preprocessor:
             crop = config.get("crop_size")
             if isinstance(crop, int):
                 crop = {"height": crop, "width": crop}
+            if not isinstance(crop, dict):
+                raise ValueError(f"crop_size must be a number or a height/width pair, not {crop!r}")
             crop_to = (int(crop["height"]), int(crop["width"]))
         rescale = float(config.get("rescale_factor", 1 / 255)) if config.get("do_rescale") else None
         mean = std = None
@@ -174,11 +169,10 @@ class Preprocessor:
     def produced_size(self, width: int, height: int, *, crop_box_only: bool) -> tuple[int, int]:
         """(width, height) of the bitmap the resize step makes from a width x height image."""
         resized = self.resized_size(width, height)
-        if not (crop_box_only and self._crop_box_pays_off(resized)):
+        if self.crop_to is None or not (crop_box_only and self._crop_box_pays_off(resized)):
             return resized
-        return _visible_length(resized[0], self.crop_to[1]), _visible_length(
-            resized[1], self.crop_to[0]
-        )
+        crop_height, crop_width = self.crop_to
+        return _visible_length(resized[0], crop_width), _visible_length(resized[1], crop_height)
 
     def __call__(self, image: Image.Image, *, crop_box_only: bool = False) -> np.ndarray:
         """The model's input tensor for an RGB image.
@@ -200,7 +194,7 @@ class Preprocessor:
             pixels = np.asarray(image)  # (H, W, 3) uint8
         if self.crop_to is not None:
             pixels = center_crop(pixels, *self.crop_to)
-        tensor = pixels.astype(np.float32)
+        tensor: np.ndarray = pixels.astype(np.float32)
         if self.rescale_factor is not None:
             tensor *= np.float32(self.rescale_factor)
         if self.image_mean is not None and self.image_std is not None:

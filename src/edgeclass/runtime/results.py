@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from edgeclass.runtime.names import display_path, path_base64
 
@@ -51,7 +52,7 @@ class ClassificationResult:
         label = best_label if best_score >= threshold else UNKNOWN_LABEL
         return replace(self, label=label)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON form: valid UTF-8 text even for names that are not (see runtime/names.py)."""
         return {
             "path": display_path(self.path),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
@@ -46,3 +47,16 @@ def create_session(
         )
     except _LOAD_ERRORS as error:
         raise ModelError(f"onnxruntime cannot load {onnx_path}: {error}") from error
+
+
+def logits_of(
+    model: str | Path | ort.InferenceSession, tensors: np.ndarray, batch_size: int = 16
+) -> np.ndarray:
+    """The first output (float32) of a model, a path or a session, over `tensors` in batches."""
+    session = model if isinstance(model, ort.InferenceSession) else create_session(model)
+    name = session.get_inputs()[0].name
+    outputs = [
+        session.run(None, {name: tensors[start : start + batch_size]})[0]
+        for start in range(0, len(tensors), batch_size)
+    ]
+    return np.concatenate(outputs).astype(np.float32)

@@ -45,9 +45,10 @@ def classification_metrics(
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits.astype(np.float64)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    """Probabilities in float64, so the metrics add up exactly."""
+    from edgeclass.runtime.postprocess import softmax as row_softmax
+
+    return row_softmax(logits.astype(np.float64))
 
 
 @dataclass(frozen=True)

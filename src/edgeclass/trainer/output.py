@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from edgeclass.file_modes import as_new_file, as_new_tree
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file in the same folder, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        as_new_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def replace_dir(source: Path, target: Path) -> None:
-    """Move the finished folder `source` to `target`, replacing an older `target`."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    source.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+from edgeclass.atomic_files import as_new_tree, replace_folder, write_json_atomic
 
 
 def write_model_folder(target: Path, model, processor, summary: dict[str, Any]) -> Path:
@@ -54,7 +25,7 @@ def write_model_folder(target: Path, model, processor, summary: dict[str, Any]) 
         processor.save_pretrained(tmp)
         write_json_atomic(tmp / "training_summary.json", summary)
         as_new_tree(tmp)
-        replace_dir(tmp, target)
+        replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -239,7 +239,7 @@ def _datasets(config: TrainConfig, splits, processor, print_fn) -> Datasets:
 def _start_tracking(config, output: Path, resume_from, splits, model, model_info, hardware):
     """Open (or, on --resume, reopen) the MLflow run and log the parameters."""
     from edgeclass import __version__
-    from edgeclass.trainer.output import write_json_atomic
+    from edgeclass.atomic_files import write_json_atomic
     from edgeclass.trainer.tracking import Tracker, run_params
 
     state = _read_run_state(output) if resume_from else {}

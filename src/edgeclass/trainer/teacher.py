@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from edgeclass.errors import ModelError
+from edgeclass.runtime.postprocess import softmax
+from edgeclass.runtime.session import logits_of
 
 
 class TeacherError(ModelError):
@@ -207,7 +209,7 @@ class Teacher:
         return from_rgb255(rgb, self.preprocessor)
 
     def logits(self, teacher_input: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: teacher_input})[0]
+        return logits_of(self.session, teacher_input, batch_size=len(teacher_input))
 
     def student_probabilities(self, pixel_values):
         """(N, student labels) probabilities the teacher gives the student's tensors."""
@@ -216,12 +218,6 @@ class Teacher:
         logits = self.logits(self.teacher_input(pixel_values).numpy())
         probabilities = softmax(logits.astype(np.float64))
         return torch.from_numpy(self.groups.student_probabilities(probabilities))
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
 
 
 def to_rgb255(tensor, preprocessor):
