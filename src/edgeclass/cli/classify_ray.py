@@ -137,7 +137,10 @@ def run(args: argparse.Namespace) -> int:
     from edgeclass.runtime.discovery import discover
     from edgeclass.runtime.locate import resolve_model_dir
 
-    parquet = args.format == "parquet" or str(args.output or "").endswith(".parquet")
+    # `-o NAME.parquet` alone means Parquet: a table (the default -f) in it would make no sense.
+    parquet = args.format == "parquet" or (
+        args.format == "table" and str(args.output or "").endswith(".parquet")
+    )
     output = parquet_target(args.output) if parquet else args.output
     if not parquet:
         check_output(output)
