@@ -13,16 +13,17 @@ from scale_helpers import assert_same_rows, bad_files
 
 from edgeclass.cli import exit_codes
 
-# Python as if the scale extra were not installed: `import ray` fails.
-WITHOUT_RAY = (
-    "import sys; sys.modules['ray'] = None; from edgeclass.cli.main import main; "
+# Python as if the scale extra were not installed (`import ray` fails), or as in the bundle,
+# which leaves the Ray engine's module out.
+MISSING = (
+    "import sys; sys.modules[{!r}] = None; from edgeclass.cli.main import main; "
     "sys.exit(main(sys.argv[1:]))"
 )
 
 
-def _edgeclass(*args: object, without_ray: bool = False) -> subprocess.CompletedProcess:
+def _edgeclass(*args: object, missing: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "EDGECLASS_MODEL"}
-    start = ["-c", WITHOUT_RAY] if without_ray else ["-m", "edgeclass"]
+    start = ["-c", MISSING.format(missing)] if missing else ["-m", "edgeclass"]
     return subprocess.run(
         [sys.executable, *start, *map(str, args)],
         capture_output=True,
@@ -37,12 +38,13 @@ def _notes_and_counts(stderr: str) -> list[str]:
     return [line.split(" in ")[0] if "files classified" in line else line for line in lines]
 
 
-def test_engine_ray_without_the_extra_says_how_to_install_it(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("missing", ["ray", "edgeclass.cli.classify_ray"])
+def test_engine_ray_without_the_extra_says_how_to_install_it(tiny_model_dir, tmp_path, missing):
     photos = bad_files(tmp_path / "photos")
     output = tmp_path / "out.jsonl"
     done = _edgeclass(
         "classify", photos[0], "--engine", "ray", "--model", tiny_model_dir, "-o", output,
-        without_ray=True,
+        missing=missing,
     )  # fmt: skip
     assert done.returncode == exit_codes.USAGE, done.stderr
     assert "pip install 'edgeclass[scale]'" in done.stderr

@@ -179,8 +179,18 @@ def results_in_order(classifier, items: list, **options) -> Iterator:
 
 def run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
-        # By name, so that no static import chain leads from here to Ray (import contracts).
-        return importlib.import_module("edgeclass.cli.classify_ray").run(args)
+        # By name, so that no static import chain leads from here to Ray (import contracts),
+        # nor PyInstaller's analysis into it.
+        try:
+            engine = importlib.import_module("edgeclass.cli.classify_ray")
+        except ModuleNotFoundError as error:
+            if not (error.name or "").startswith("edgeclass"):
+                raise
+            raise EdgeclassError(  # a bundle: the runtime only
+                "this build has no --engine ray; install edgeclass with pip: "
+                "pip install 'edgeclass[scale]'"
+            ) from None
+        return int(engine.run(args))
     from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
 
     exit_cleanly_on_termination()

@@ -22,9 +22,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from edgeclass.cli import exit_codes
-from edgeclass.cli.classify import no_images_message, write_results
+from edgeclass.cli.classify import failure_line, no_images_message, write_results
+from edgeclass.cli.progress import Progress
 from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.file_modes import DIR_MODE
+from edgeclass.runtime.results import ClassificationResult
 
 if TYPE_CHECKING:
     import ray.data
@@ -113,10 +115,6 @@ def start_ray(address: str | None, quiet: bool, show_progress: bool) -> bool:
 
 def summarise(rows: Iterable[dict[str, Any]], total: int, args: argparse.Namespace) -> int:
     """A line per failed file and the summary, from the rows written; the exit code."""
-    from edgeclass.cli.classify import failure_line
-    from edgeclass.cli.progress import Progress
-    from edgeclass.runtime.results import ClassificationResult
-
     progress = Progress(total, sys.stderr, enabled=False)
     for row in rows:
         result = ClassificationResult.from_dict(row)
@@ -154,12 +152,11 @@ def run(args: argparse.Namespace) -> int:
     )
     started_here = start_ray(args.ray_address, args.quiet, show_progress and parquet)
     try:
-        threads = args.threads or 1
         classified = distributed.classify_dataset(
             distributed.files_dataset(found.items),
             model,
             actors=args.actors,
-            threads_per_actor=threads,
+            threads_per_actor=args.threads or 1,
             decode_threads=args.decode_threads or 1,
             batch_size=args.batch_size,
             top_k=args.top_k,
