@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -57,6 +58,20 @@ def test_parquet_needs_the_ray_engine(tiny_model_dir, tmp_path):
     done = _edgeclass("classify", photos[0], "-f", "parquet", "-o", tmp_path / "out.parquet")
     assert done.returncode == exit_codes.USAGE
     assert "--engine ray" in done.stderr
+
+
+def test_an_address_where_no_cluster_answers_fails_fast(tiny_model_dir, tmp_path):
+    pytest.importorskip("ray", reason="the scale extra (Ray Data) is not installed")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    photos = bad_files(tmp_path / "photos")
+    done = _edgeclass(
+        "classify", photos[0], "--engine", "ray", "--ray-address", f"127.0.0.1:{port}",
+        "--model", tiny_model_dir,
+    )  # fmt: skip
+    assert done.returncode == exit_codes.USAGE, done.stderr
+    assert "no Ray cluster answers there" in done.stderr
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -93,11 +94,27 @@ def write_parquet(dataset: ray.data.Dataset, output: str) -> None:
         raise
 
 
+def check_reachable(address: str) -> None:
+    """Fail fast on a HOST:PORT nothing listens on (ray.init would wait for it for minutes)."""
+    host, _, port = address.rpartition(":")
+    if is_uri(address) or not host or not port.isdigit():
+        return  # `auto`, `ray://...`: Ray's own lookup, which fails by itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as error:
+        raise EdgeclassError(
+            f"--ray-address {address}: no Ray cluster answers there ({error}); start one with "
+            "`ray start --head`, or leave --ray-address out to start a local one"
+        ) from None
+
+
 def start_ray(address: str | None, quiet: bool, show_progress: bool) -> bool:
     """Join the cluster at `address`, or start a local one; True when this run started it."""
     import ray
     from ray.data import DataContext
 
+    if address is not None:
+        check_reachable(address)
     started_here = address is None and not ray.is_initialized()
     ray.init(
         address=address,
