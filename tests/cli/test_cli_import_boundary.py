@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "transformers", "datasets", "optimum", "mlflow", "PySide6")
+HEAVY = ("torch", "transformers", "datasets", "optimum", "mlflow", "PySide6", "ray", "pyarrow")
 # The `serve` extra: only `edgeclass serve` may load it.
 SERVER = ("fastapi", "starlette", "uvicorn", "python_multipart", "prometheus_client", "swagger_ui")
 

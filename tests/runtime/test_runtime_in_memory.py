@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgeclass.runtime import Classifier, Status
-from edgeclass.runtime.in_memory import classify_bytes
+from edgeclass.runtime.in_memory import classify_bytes, classify_many
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,36 @@ def _rotated_exif():
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise
     return exif.tobytes()
+
+
+def test_classify_many_gives_each_image_its_own_result_in_order(classifier, make_image, tmp_path):
+    files = [
+        make_image("a.jpg", size=(120, 90), seed=1),
+        make_image("b.png", seed=2),
+        make_image("huge.png", size=(300, 300)),  # over this classifier's pixel budget
+        make_image("c.jpg", seed=3),
+        make_image("d.jpg", seed=4),
+    ]
+    images = [(path.read_bytes(), str(path)) for path in files] + [(b"", "empty.jpg")]
+    expected = [classify_bytes(classifier, data, name, top_k=2) for data, name in images]
+    got = classify_many(classifier, images, batch_size=2, top_k=2)
+    assert [r.path for r in got] == [r.path for r in expected]
+    assert [r.status for r in got] == [r.status for r in expected]
+    assert [r.status.value for r in got] == ["ok", "ok", "too_large", "ok", "ok", "empty_file"]
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.label == theirs.label
+        assert [s for _, s in mine.top_k] == pytest.approx([s for _, s in theirs.top_k], abs=1e-6)
+
+
+def test_a_result_comes_back_whole_from_its_json_row(classifier, make_image):
+    import os
+
+    from edgeclass.runtime import ClassificationResult
+
+    path = make_image("x.jpg")
+    odd_name = os.fsdecode(os.fsencode(str(path.parent)) + b"/caf\xe9.jpg")
+    path.rename(odd_name)
+    result = next(classifier.classify_paths([odd_name], top_k=2))
+    failed = ClassificationResult("gone.jpg", Status.NOT_FOUND, message="no such file")
+    for original in (result, failed):
+        assert ClassificationResult.from_dict(original.to_dict()) == original

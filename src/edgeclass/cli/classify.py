@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ examples:
   edgeclass classify photos/ --model my-model
   edgeclass classify photos/ -r --format csv --output results.csv
   edgeclass classify a.jpg b.png --top-k 3 --threshold 0.6 --format jsonl
+  edgeclass classify photos/ -r --engine ray -o results.parquet
 """
 
 
@@ -73,10 +75,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-f",
         "--format",
-        choices=("table", "csv", "json", "jsonl"),
+        choices=("table", "csv", "json", "jsonl", "parquet"),
         default="table",
         help="output format (default: table). json is written once at the end; csv and "
-        "jsonl stream row by row",
+        "jsonl stream row by row; parquet (--engine ray only) is a folder of Parquet files",
     )
     parser.add_argument(
         "-o",
@@ -141,6 +143,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="print nothing on stderr but fatal errors (no progress, per-file notes or summary)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: a Ray cluster's actors, one model each "
+        "(needs `pip install 'edgeclass[scale]'`; see docs/scale.md)",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --engine ray: the cluster to join (`auto`: the one `ray start` runs here; "
+        "default: a local Ray started for this run)",
+    )
+    parser.add_argument(
+        "--actors",
+        type=positive_int,
+        metavar="N",
+        help="with --engine ray: model actors (default: the cluster's CPUs / --threads)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -163,6 +184,19 @@ def results_in_order(
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        # By name, so that no static import chain leads from here to Ray (import contracts),
+        # nor PyInstaller's analysis into it.
+        try:
+            engine = importlib.import_module("edgeclass.cli.classify_ray")
+        except ModuleNotFoundError as error:
+            if not (error.name or "").startswith("edgeclass"):
+                raise
+            raise EdgeclassError(  # a bundle: the runtime only
+                "this build has no --engine ray; install edgeclass with pip: "
+                "pip install 'edgeclass[scale]'"
+            ) from None
+        return int(engine.run(args))
     from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
 
     exit_cleanly_on_termination()
@@ -171,14 +205,12 @@ def run(args: argparse.Namespace) -> int:
 
         from PIL import Image
 
-        from edgeclass.atomic_files import atomic_output
         from edgeclass.cli.output import check_output
-        from edgeclass.cli.progress import Progress
         from edgeclass.runtime import Classifier, resolve_model_dir
         from edgeclass.runtime.discovery import discover
-        from edgeclass.runtime.names import display_path
-        from edgeclass.runtime.writers import make_writer
 
+    if args.format == "parquet":
+        raise EdgeclassError("--format parquet is written by Ray's writer: add --engine ray")
     # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
     # warning about them would only repeat that on stderr.
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
@@ -193,25 +225,43 @@ def run(args: argparse.Namespace) -> int:
         decode_threads=args.decode_threads,
         exact_decode=args.exact_decode,
     )
-    progress = Progress(len(found.items), sys.stderr, enabled=shows_progress(args, sys.stderr))
+    results = results_in_order(
+        classifier,
+        found.items,
+        batch_size=args.batch_size,
+        top_k=args.top_k,
+        threshold=args.threshold,
+    )
+    return write_results(results, len(found.items), args)
+
+
+def failure_line(result: ClassificationResult) -> str:
+    """The stderr line for a file that could not be classified."""
+    from edgeclass.runtime.names import display_path
+
+    return (
+        f"edgeclass: {display_path(result.path)}: {result.status.value}: "
+        f"{display_path(result.message)}"
+    )
+
+
+def write_results(
+    results: Iterable[ClassificationResult], total: int, args: argparse.Namespace
+) -> int:
+    """Write results as they come (progress, a line per failed file, a summary); the exit code."""
+    from edgeclass.atomic_files import atomic_output
+    from edgeclass.cli.progress import Progress
+    from edgeclass.runtime.writers import make_writer
+
+    progress = Progress(total, sys.stderr, enabled=shows_progress(args, sys.stderr))
     try:
         with atomic_output(args.output) as stream:
             writer = make_writer(args.format, stream, top_k=args.top_k)
-            results = results_in_order(
-                classifier,
-                found.items,
-                batch_size=args.batch_size,
-                top_k=args.top_k,
-                threshold=args.threshold,
-            )
             for result in results:
                 writer.write(result)
                 progress.update(result)
                 if not result.ok and not args.quiet:
-                    progress.note(
-                        f"edgeclass: {display_path(result.path)}: {result.status.value}: "
-                        f"{display_path(result.message)}"
-                    )
+                    progress.note(failure_line(result))
             writer.finish()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as Unix tools do.

@@ -8,6 +8,8 @@ Nothing here ever opens a path: `name` is only echoed back in the result.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,3 +79,43 @@ def classify_bytes(
         return failed_result(name, error)
     probabilities = classifier.predict(prepared.tensor[np.newaxis])[0]
     return result_for(classifier, prepared, probabilities, top_k=top_k, threshold=threshold)
+
+
+def classify_many(
+    classifier: Classifier,
+    images: Iterable[tuple[bytes, str]],
+    *,
+    batch_size: int = 2,
+    top_k: int = 5,
+    threshold: float = 0.0,
+) -> list[ClassificationResult]:
+    """Results for (bytes, name) pairs, in their order: decoded on the classifier's decode
+    threads, then run through the model `batch_size` images at a time; a bad image is a result.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+
+    def prepare(item: tuple[bytes, str]) -> PreparedImage | ClassificationResult:
+        data, name = item
+        try:
+            return prepare_bytes(classifier, data, name)
+        except ImageLoadError as error:
+            return failed_result(name, error)
+
+    with ThreadPoolExecutor(classifier.decode_threads) as pool:
+        prepared = list(pool.map(prepare, images))
+    decoded = [item for item in prepared if isinstance(item, PreparedImage)]
+    batches = (decoded[i : i + batch_size] for i in range(0, len(decoded), batch_size))
+    rows = iter(
+        [
+            row
+            for batch in batches
+            for row in classifier.predict(np.stack([p.tensor for p in batch]))
+        ]
+    )
+    return [
+        item
+        if isinstance(item, ClassificationResult)
+        else result_for(classifier, item, next(rows), top_k=top_k, threshold=threshold)
+        for item in prepared
+    ]

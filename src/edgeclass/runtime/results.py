@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import enum
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,3 +67,19 @@ class ClassificationResult:
             "width": self.width,
             "height": self.height,
         }
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> ClassificationResult:
+        """The result `to_dict` was made from; the exact path comes back from `path_base64`."""
+        exact = row.get("path_base64")
+        path = os.fsdecode(base64.b64decode(exact)) if exact else row["path"]
+        return cls(
+            path=path,
+            status=Status(row["status"]),
+            label=row.get("label"),
+            score=row.get("score"),
+            top_k=tuple((entry["label"], entry["score"]) for entry in row.get("top_k") or ()),
+            message=row.get("message") or "",
+            width=row.get("width"),
+            height=row.get("height"),
+        )

@@ -1,0 +1,99 @@
+"""The Ray Data callable class: one model per actor, loaded once, classifying batches of rows."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from itertools import count
+
+import pyarrow as pa
+
+from edgeclass.distributed.model_files import ModelFiles
+from edgeclass.distributed.schema import results_table
+from edgeclass.runtime.in_memory import classify_many
+from edgeclass.runtime.results import ClassificationResult, Status
+
+# Models loaded in this process: the number in `model_instance`, so a reload would show.
+_loads = count(1)
+_loads_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ClassifyOptions:
+    threads: int | None
+    decode_threads: int | None
+    batch_size: int
+    top_k: int
+    threshold: float
+    exact_decode: bool
+    max_pixels: int
+    report_model_instance: bool
+
+
+class ClassifyBatch:
+    """Rows in, result rows out (see schema.py), in the same order.
+
+    Input rows hold either `bytes` and `path` (what `ray.data.read_binary_files(...,
+    include_paths=True)` gives: the path is only echoed) or a `path` to open on the worker
+    (str, or the exact name as bytes), optionally with `status` and `message` for an outcome
+    already known (a folder the scan could not list), which is passed through.
+    """
+
+    def __init__(self, model: ModelFiles, options: ClassifyOptions) -> None:
+        self.options = options
+        self.classifier = model.load(
+            options.threads, options.decode_threads, options.exact_decode, options.max_pixels
+        )
+        with _loads_lock:
+            load = next(_loads)
+        self.model_instance = (
+            f"{socket.gethostname()}:{os.getpid()}:{load}"
+            if options.report_model_instance
+            else None
+        )
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        if "bytes" in batch.column_names:
+            results = self._classify_bytes(batch)
+        else:
+            results = self._classify_files(batch)
+        return results_table(results, self.model_instance)
+
+    def _classify_bytes(self, batch: pa.Table) -> list[ClassificationResult]:
+        images = zip(
+            batch.column("bytes").to_pylist(), batch.column("path").to_pylist(), strict=True
+        )
+        return classify_many(
+            self.classifier,
+            images,
+            batch_size=self.options.batch_size,
+            top_k=self.options.top_k,
+            threshold=self.options.threshold,
+        )
+
+    def _classify_files(self, batch: pa.Table) -> list[ClassificationResult]:
+        paths = [os.fsdecode(path) for path in batch.column("path").to_pylist()]
+        known: list[str | None] = [None] * len(paths)
+        messages: list[str | None] = [None] * len(paths)
+        if "status" in batch.column_names:
+            known = batch.column("status").to_pylist()
+            messages = batch.column("message").to_pylist()
+        to_classify = [path for path, status in zip(paths, known, strict=True) if status is None]
+        classified = iter(
+            list(
+                self.classifier.classify_paths(
+                    to_classify,
+                    batch_size=self.options.batch_size,
+                    top_k=self.options.top_k,
+                    threshold=self.options.threshold,
+                )
+            )
+        )
+        return [
+            next(classified)
+            if status is None
+            else ClassificationResult(path, Status(status), message=message or "")
+            for path, status, message in zip(paths, known, messages, strict=True)
+        ]
