@@ -72,6 +72,10 @@ FORBIDDEN_MODULES: tuple[str, ...] = (
     "multipart",
     "prometheus_client",
     "swagger_ui",
+    # `classify --engine ray` and its extra: a cluster has its own Python environment.
+    "ray",
+    "edgeclass.distributed",
+    "edgeclass.cli.classify_ray",
     "onnxruntime.quantization",
     "onnxruntime.transformers",
     "onnxruntime.tools",
