@@ -40,6 +40,8 @@ def test_model_card_states_the_reports_accuracy():
     int8_percent = f"{100 * _report()['accuracy']['int8']['accuracy']:.1f}%"
     assert int8_percent in card
     assert re.search(r"from scratch", card, re.IGNORECASE)
+    # Distilled (issue 15): the card names its teacher and the teacher's licence.
+    assert "EfficientNet-Lite0" in card and "Apache License 2.0" in card
 
 
 @pytest.mark.slow
