@@ -69,6 +69,7 @@ from edgeclass.desktop.results_model import (
     ResultsModel,
     format_confidence,
 )
+from edgeclass.desktop.sort_commands import SortCommands
 from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
 from edgeclass.errors import ModelError
 from edgeclass.image_formats import file_dialog_filter
@@ -184,9 +185,19 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.choose_model_action)
         file_menu.addSeparator()
         file_menu.addActions([self.export_csv_action, self.export_json_action])
+        self.sort_commands = SortCommands(
+            self,
+            self.settings,
+            results=self.results_model.results,
+            threshold=self.results_model.threshold,
+            start_folder=self._last_folder,
+        )
+        file_menu.addAction(self.sort_commands.sort_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.sort_commands.undo_action)
+        edit_menu.addSeparator()
         edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.clear_action)
@@ -194,6 +205,8 @@ class MainWindow(QMainWindow):
         run_menu.addActions([self.rerun_action, self.cancel_action])
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.about_model_action, self.about_action])
+        for menu in (file_menu, edit_menu):
+            menu.aboutToShow.connect(self.sort_commands.refresh)
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main", self)
