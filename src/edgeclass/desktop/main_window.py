@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             header.resizeSection(column, width)
 
         self.detail_pane = DetailPane(central)
+        self.detail_pane.heatmap.set_classifier_source(self._current_classifier)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setObjectName("ResultsSplitter")
         self.splitter.addWidget(self.table)
@@ -704,8 +705,12 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.classify_paths(paths)
 
+    def _current_classifier(self):
+        return self.classifier
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel()
+        self.detail_pane.heatmap.stop()
         if self._worker is not None:
             # The worker stops within one batch; wait so no thread outlives the window.
             QThreadPool.globalInstance().waitForDone(10_000)
