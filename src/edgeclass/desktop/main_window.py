@@ -54,6 +54,7 @@ from edgeclass.desktop.detail_pane import DetailPane
 from edgeclass.desktop.drop_zone import DropZone, paths_from_mime_data
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.model_dialog import ModelDialog
+from edgeclass.desktop.model_summary import plain_text
 from edgeclass.desktop.results_model import (
     ALL_LABELS,
     CONFIDENCE,
@@ -454,7 +455,7 @@ class MainWindow(QMainWindow):
         self.report_error("Classification stopped", message)
 
     def _show_error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
+        QMessageBox.critical(self, title, plain_text(text))
 
     def _on_finished(self, outcome: str) -> None:
         cancelled = outcome == CANCELLED
@@ -639,7 +640,7 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.drop_zone.set_message("No model loaded", NO_MODEL_HINT)
             self.drop_zone.set_button_text("Choose Model…")
-            self.setWindowTitle(APP_NAME)
+            self.setWindowTitle("")  # Qt adds the application's name: "edgeclass"
         else:
             name = self.classifier.folder.path.name
             labels = ", ".join(self.classifier.labels)
@@ -647,7 +648,7 @@ class MainWindow(QMainWindow):
                 "Drop photos or folders here" if not has_rows else "Drop more photos here",
                 f"Model “{name}” sorts photos into: {labels}. Nothing leaves this computer.",
             )
-            self.setWindowTitle(f"{APP_NAME} — {name}")
+            self.setWindowTitle(name)  # shown as "name — edgeclass"
             self.drop_zone.set_button_text("Open Photos…")
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
