@@ -25,10 +25,11 @@ def photos(tmp_path, qtbot, window) -> Path:
     return folder
 
 
-def open_dialog(window, dest: Path, mode: Mode = Mode.COPY) -> SortDialog:
+def open_dialog(qtbot, window, dest: Path, mode: Mode = Mode.COPY) -> SortDialog:
     dialog = window.sort_commands.open_sort_dialog()
     assert dialog is not None
-    dialog.set_destination(dest)
+    with qtbot.waitSignal(dialog.previewReady, timeout=60_000):
+        dialog.set_destination(dest)  # the preview is planned on a worker thread
     dialog.set_mode(mode)
     return dialog
 
@@ -48,8 +49,8 @@ def sorted_files(dest: Path) -> dict[str, str]:
     }
 
 
-def test_preview_counts_come_from_the_results_in_the_window(tmp_path, window, photos):
-    dialog = open_dialog(window, tmp_path / "sorted")
+def test_preview_counts_come_from_the_results_in_the_window(tmp_path, qtbot, window, photos):
+    dialog = open_dialog(qtbot, window, tmp_path / "sorted")
     plan = dialog.plan()
     labels = [r.label for r in window.results_model.results() if r.ok]
     assert sum(plan.counts().values()) == len(labels) == 6
@@ -58,7 +59,8 @@ def test_preview_counts_come_from_the_results_in_the_window(tmp_path, window, ph
     assert dialog.preview.topLevelItemCount() == len(plan.counts())
     assert "1 could not be read" in dialog.summary.text()
     assert not (tmp_path / "sorted").exists()  # the preview touches nothing
-    dialog.set_threshold(1.0)  # nothing is that sure: all go to unknown
+    with qtbot.waitSignal(dialog.previewReady, timeout=60_000):
+        dialog.set_threshold(1.0)  # nothing is that sure: all go to unknown
     assert dialog.plan().counts() == {"unknown": 6}
     dialog.reject()
 
@@ -66,7 +68,7 @@ def test_preview_counts_come_from_the_results_in_the_window(tmp_path, window, ph
 def test_copy_keeps_the_originals_and_copies_every_byte(tmp_path, qtbot, window, photos):
     before = hashes(photos, "*.jpg")
     dest = tmp_path / "sorted"
-    dialog = open_dialog(window, dest)
+    dialog = open_dialog(qtbot, window, dest)
     how, journal = sort_and_wait(qtbot, dialog)
     assert how == SUCCEEDED and Path(journal).parent == dest
     assert hashes(photos, "*.jpg") == before
@@ -90,7 +92,7 @@ def test_a_clash_gets_a_number_and_the_old_file_is_kept(tmp_path, qtbot, window,
     name = Path(first.path).name
     (dest / first.label).mkdir(parents=True)
     (dest / first.label / name).write_bytes(b"someone else's file")
-    dialog = open_dialog(window, dest)
+    dialog = open_dialog(qtbot, window, dest)
     how, _journal = sort_and_wait(qtbot, dialog)
     assert how == SUCCEEDED
     assert (dest / first.label / name).read_bytes() == b"someone else's file"
@@ -101,7 +103,7 @@ def test_a_clash_gets_a_number_and_the_old_file_is_kept(tmp_path, qtbot, window,
 def test_move_then_undo_puts_every_byte_back(tmp_path, qtbot, window, photos, dialogs):
     before = hashes(photos, "*.jpg")
     dest = tmp_path / "sorted"
-    dialog = open_dialog(window, dest, Mode.MOVE)
+    dialog = open_dialog(qtbot, window, dest, Mode.MOVE)
     how, journal = sort_and_wait(qtbot, dialog)
     assert how == SUCCEEDED
     assert hashes(photos, "*.jpg") == {"broken.jpg": before["broken.jpg"]}  # failures stay
@@ -125,7 +127,7 @@ def test_a_read_only_destination_is_a_clear_message_and_nothing_moves(
 ):
     before = hashes(photos, "*.jpg")
     with read_only(tmp_path / "ro") as folder:
-        dialog = open_dialog(window, folder, Mode.MOVE)
+        dialog = open_dialog(qtbot, window, folder, Mode.MOVE)
         how, journal = sort_and_wait(qtbot, dialog)
         assert how == FAILED and journal == ""
         assert f"destination {folder} is read-only" in dialog.summary.text()
@@ -141,7 +143,7 @@ def test_cancel_mid_way_leaves_a_consistent_journal_that_undo_reverses(
     write_images(folder, 40, size=(64, 48))
     classify_and_wait(qtbot, window, [folder])
     before = hashes(folder, "*.jpg")
-    dialog = open_dialog(window, tmp_path / "sorted", Mode.MOVE)
+    dialog = open_dialog(qtbot, window, tmp_path / "sorted", Mode.MOVE)
     task = dialog.prepare_task()
 
     def cancel_after_three(done: int, _total: int) -> None:

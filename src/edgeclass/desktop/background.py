@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from edgeclass.desktop.worker import lower_thread_priority
 from edgeclass.errors import Cancelled
@@ -76,7 +76,9 @@ class TaskRunner(QObject):
         thread = QThread()
         task.moveToThread(thread)
         thread.started.connect(task.run)
-        task.ended.connect(thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would wait for the UI thread, which
+        # may itself be waiting for this thread (wait_all).
+        task.ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._thread_finished)
         self._running[thread] = task
         thread.start()
@@ -92,11 +94,13 @@ class TaskRunner(QObject):
         """Cancel and wait: no thread may outlive the window that started it."""
         self.cancel_all()
         for thread in list(self._running):
-            thread.wait(timeout_ms)
-            self._running.pop(thread, None)
+            if thread.wait(timeout_ms):  # never drop a thread still running: Qt would abort
+                self._running.pop(thread, None)
 
     def _thread_finished(self) -> None:
         thread = self.sender()
         if isinstance(thread, QThread):
+            # `finished` is emitted just before the thread really ends; dropping the last
+            # reference now would delete a running QThread (Qt aborts the process).
+            thread.wait()
             self._running.pop(thread, None)
-            thread.deleteLater()

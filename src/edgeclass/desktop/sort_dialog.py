@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -56,6 +57,12 @@ MODE_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class SortRun:
+    plan: SortPlan  # as planned on the worker, just before it was applied
+    outcome: SortOutcome
+
+
 def plan_for(results: Sequence[ClassificationResult], dest: Path, threshold: float) -> SortPlan:
     """The plan for the window's results; photos already inside DEST are left alone."""
     keep, inside = split_inputs([Path(r.path) for r in results], dest)
@@ -70,6 +77,7 @@ class SortDialog(QDialog):
     journal the journal's path ("" when none was written)."""
 
     sortEnded = Signal(str, str)
+    previewReady = Signal()
 
     def __init__(
         self,
@@ -85,6 +93,7 @@ class SortDialog(QDialog):
         self._results = tuple(results)
         self._plan: SortPlan | None = None
         self._task: Task | None = None
+        self._preview_task: Task | None = None
         self._journal: Path | None = None
         self._close_when_done = False
         self.outcome: SortOutcome | None = None
@@ -159,6 +168,7 @@ class SortDialog(QDialog):
     # --- choices ------------------------------------------------------------------------------
 
     def set_destination(self, folder: str | Path) -> None:
+        """Also starts the preview at once (`previewReady` says when it is there)."""
         self.dest_edit.setText(str(folder))
         self.update_preview()
 
@@ -189,15 +199,41 @@ class SortDialog(QDialog):
         return self._plan
 
     def update_preview(self) -> None:
+        """Plan again on a worker thread: a thousand photos' names take a while to check."""
         self._replan_timer.stop()
+        if self._preview_task is not None:
+            self._preview_task.cancel()  # superseded: its plan is ignored
+            self._preview_task = None
         dest = self.destination()
         self.preview.clear()
         self._plan = None
+        self._update_buttons()
         if dest is None:
             self.summary.setText("Choose the folder to sort into.")
-            self._update_buttons()
+            self.previewReady.emit()
             return
-        plan = plan_for(self._results, dest, self.threshold_spin.value() / 100)
+        results, threshold = self._results, self.threshold_spin.value() / 100
+
+        def work(cancel: threading.Event, on_progress: ProgressCallback) -> SortPlan:
+            return plan_for(results, dest, threshold)
+
+        task = Task(work)
+        task.succeeded.connect(self._preview_planned)
+        task.failed.connect(self._preview_failed)
+        self._preview_task = task
+        self.summary.setText("Working out the preview…")
+        self.runner.start(task)
+
+    def _preview_failed(self, message: str) -> None:
+        if self.sender() is self._preview_task:
+            self._preview_task = None
+            self.summary.setText(f"No preview: {message}")
+            self.previewReady.emit()
+
+    def _preview_planned(self, plan: SortPlan) -> None:
+        if self.sender() is not self._preview_task:
+            return
+        self._preview_task = None
         self._plan = plan
         for label, count in plan.counts().items():
             item = QTreeWidgetItem([label, f"{count:,}"])
@@ -206,6 +242,7 @@ class SortDialog(QDialog):
         self.preview.resizeColumnToContents(0)
         self.summary.setText(_preview_text(plan))
         self._update_buttons()
+        self.previewReady.emit()
 
     def _update_buttons(self) -> None:
         running = self._task is not None
@@ -221,17 +258,20 @@ class SortDialog(QDialog):
     # --- sorting ------------------------------------------------------------------------------
 
     def prepare_task(self) -> Task:
-        """The sort of the current plan, not started yet (tests connect to it first)."""
-        self.update_preview()
-        plan = self._plan
-        if plan is None or not plan.files:
+        """The sort, not started yet (tests connect to it first). It plans again on the
+        worker (a name may have been taken since the preview), then applies the plan."""
+        previewed = self._plan
+        if previewed is None or not previewed.files:
             raise ValueError("nothing to sort")
+        results, dest, threshold = self._results, previewed.dest, previewed.threshold
         mode = self.mode()
-        journal = default_journal_path(plan.dest)
+        journal = default_journal_path(dest)
         self._journal = journal
 
-        def work(cancel: threading.Event, on_progress: ProgressCallback) -> SortOutcome:
-            return apply_plan(plan, mode, journal, cancel=cancel, on_progress=on_progress)
+        def work(cancel: threading.Event, on_progress: ProgressCallback) -> SortRun:
+            plan = plan_for(results, dest, threshold)
+            outcome = apply_plan(plan, mode, journal, cancel=cancel, on_progress=on_progress)
+            return SortRun(plan, outcome)
 
         task = Task(work)
         task.progress.connect(self._on_progress)
@@ -268,8 +308,8 @@ class SortDialog(QDialog):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def _on_sorted(self, outcome: SortOutcome) -> None:
-        self.outcome = outcome
+    def _on_sorted(self, run: SortRun) -> None:
+        self._plan, self.outcome = run.plan, run.outcome
 
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"The sort stopped: {message}")
@@ -304,6 +344,12 @@ class SortDialog(QDialog):
             self.cancel()
             return
         super().reject()
+
+    def done(self, result: int) -> None:
+        # The sort's thread may still be winding down after `sortEnded`: a dialog deleted on
+        # close must not take a running QThread with it.
+        self.runner.wait_all()
+        super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._task is not None:
