@@ -156,12 +156,12 @@ def run_loop_for(app, seconds: float) -> None:
 
 
 def bench_drop(photos: Path, model: Path) -> dict:
-    from PySide6.QtCore import QEventLoop, QMimeData, QPointF, QSettings, Qt, QThreadPool, QUrl
+    from desktop_tasks import open_window
+    from PySide6.QtCore import QEventLoop, QMimeData, QPointF, Qt, QThreadPool, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
     from edgeclass.desktop.app import create_application
-    from edgeclass.desktop.main_window import MainWindow
     from edgeclass.runtime import Classifier, find_images
 
     app = create_application()
@@ -181,12 +181,7 @@ def bench_drop(photos: Path, model: Path) -> dict:
     idle = probe.summary()
 
     with tempfile.TemporaryDirectory() as temp:
-        settings = QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings)
-        window.resize(1100, 720)
-        window.show()
-        assert window.load_model(model)
-        run_loop_for(app, 0.3)
+        window = open_window(temp, model, run_loop_for, app)
         last_rows = [0.0]
         window.results_model.rowsInserted.connect(
             lambda *_: last_rows.__setitem__(0, time.perf_counter())
