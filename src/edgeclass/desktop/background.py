@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from edgeclass.desktop.worker import lower_thread_priority
 from edgeclass.errors import Cancelled
@@ -100,7 +100,13 @@ class TaskRunner(QObject):
     def _thread_finished(self) -> None:
         thread = self.sender()
         if isinstance(thread, QThread):
-            # `finished` is emitted just before the thread really ends; dropping the last
-            # reference now would delete a running QThread (Qt aborts the process).
-            thread.wait()
+            self._drop_when_ended(thread)
+
+    def _drop_when_ended(self, thread: QThread) -> None:
+        # `finished` is emitted just before the thread really ends, and dropping the last
+        # reference to a running QThread makes Qt abort the process. Waiting for it here could
+        # block the UI thread while a busy machine gets round to the thread's last steps.
+        if thread.isFinished():
             self._running.pop(thread, None)
+        else:
+            QTimer.singleShot(5, lambda: self._drop_when_ended(thread))
