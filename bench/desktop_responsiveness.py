@@ -157,7 +157,7 @@ def run_loop_for(app, seconds: float) -> None:
 
 def bench_drop(photos: Path, model: Path) -> dict:
     from desktop_tasks import open_window
-    from PySide6.QtCore import QEventLoop, QMimeData, QPointF, Qt, QThreadPool, QUrl
+    from PySide6.QtCore import QEventLoop, QMimeData, QPoint, Qt, QThreadPool, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
@@ -191,7 +191,8 @@ def bench_drop(photos: Path, model: Path) -> dict:
 
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(photos))])
-        where = QPointF(window.drop_zone.width() / 2, window.drop_zone.height() / 2)
+        # QPoint: PySide6 6.11 takes no QPointF here (only 6.12 does)
+        where = QPoint(window.drop_zone.width() // 2, window.drop_zone.height() // 2)
         args = (where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton)
         QApplication.sendEvent(
             window.drop_zone, QDragEnterEvent(*args, Qt.KeyboardModifier.NoModifier)
