@@ -104,6 +104,8 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "edgeclass.cli.main",
     "edgeclass.cli.classify",
     "edgeclass.runtime",
+    "edgeclass.runtime.model_report",  # About this model reads reports without edgeclass.quantize
+    "edgeclass.organize",  # File > Sort into folders
     "edgeclass.resources",
     "edgeclass.desktop",
     "onnxruntime",

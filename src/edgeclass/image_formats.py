@@ -24,6 +24,29 @@ SUFFIX_FORMATS = {
     ".avif": "AVIF",
 }
 IMAGE_EXTENSIONS = frozenset(SUFFIX_FORMATS)
+# The MIME type of each ending: packaging/linux/edgeclass.desktop offers to open these (a test
+# keeps the two lists the same).
+SUFFIX_MIME_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jfif": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".ppm": "image/x-portable-pixmap",
+    ".pgm": "image/x-portable-graymap",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+}
+
+
+def mime_types() -> list[str]:
+    """The MIME types of the image files edgeclass reads, sorted, each once."""
+    return sorted(set(SUFFIX_MIME_TYPES.values()))
 
 
 def extensions_text(separator: str = " ") -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_tools import coloured, run_edgeclass, sha
+from cli_tools import coloured, run_edgeclass
+from sort_checks import assert_consistent, hashes, read_only, sha
 from tiny_onnx_models import colour_model
 
 
@@ -30,10 +30,6 @@ def photos(tmp_path) -> Path:
     coloured(folder / "blue0.png", "blue", seed=6)
     (folder / "broken.png").write_text("not an image")
     return folder
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {p.name: sha(p) for p in folder.rglob("*.png") if p.is_file()}
 
 
 def test_copy_then_undo(tmp_path, photos, model):
@@ -107,23 +103,8 @@ def test_threshold_and_dry_run(tmp_path, photos, model):
 
 @pytest.fixture
 def read_only_folder(tmp_path):
-    """A folder nobody may write to: mode 555, and as root (which ignores modes) also
-    immutable (chattr +i, which binds root too), or a skip when neither holds."""
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    immutable = False
-    if os.geteuid() == 0:
-        chattr = shutil.which("chattr")
-        done = chattr and subprocess.run([chattr, "+i", folder], capture_output=True)
-        if not done or done.returncode != 0:
-            folder.chmod(0o755)
-            pytest.skip("running as root without chattr +i: no folder is read-only for root")
-        immutable = True
-    yield folder
-    if immutable:
-        subprocess.run([shutil.which("chattr"), "-i", folder], check=True)
-    folder.chmod(0o755)
+    with read_only(tmp_path / "ro") as folder:
+        yield folder
 
 
 @pytest.mark.parametrize("below", [False, True])
@@ -135,35 +116,6 @@ def test_read_only_destination_is_a_clear_error(tmp_path, model, read_only_folde
     assert f"destination {dest} is read-only" in proc.stderr
     assert list(read_only_folder.iterdir()) == []
     assert photo.exists()
-
-
-def _journal_states(journal: Path) -> dict[int, dict]:
-    states: dict[int, dict] = {}
-    for line in journal.read_text().splitlines():
-        record = json.loads(line)
-        if record.get("kind") == "begin":
-            states[record["seq"]] = {**record, "last": "begin"}
-        elif "seq" in record:
-            states[record["seq"]]["last"] = record["kind"]
-    return states
-
-
-def _assert_consistent(journal: Path, source: Path, originals: dict[str, str]) -> int:
-    """Every photo is exactly where the journal says; returns how many were moved."""
-    states = _journal_states(journal)
-    moved = 0
-    for entry in states.values():
-        src, dst = Path(entry["source"]), Path(entry["target"])
-        if entry["last"] == "done":
-            assert dst.exists() and not src.exists()
-            assert sha(dst) == originals[src.name]
-            moved += 1
-        else:  # cut short: at one of its two names, the same bytes
-            assert src.exists() or dst.exists()
-    journalled = {Path(e["source"]).name for e in states.values()}
-    for name in set(originals) - journalled:
-        assert (source / name).exists()
-    return moved
 
 
 def _start_move(photos: Path, dest: Path, model: Path, journal: Path) -> subprocess.Popen:
@@ -223,7 +175,7 @@ def test_interrupted_move_leaves_a_consistent_journal_and_undo_restores_all(tmp_
     else:
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
-    moved = _assert_consistent(journal, photos, originals)
+    moved = assert_consistent(journal, photos, originals)
     assert 0 < moved < 1500
     undo = run_edgeclass("sort", "--undo", journal, "-f", "json")
     assert undo.returncode == 0, undo.stderr

@@ -15,7 +15,6 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 
 from edgeclass.desktop.main_window import MainWindow
-from edgeclass.desktop.model_dialog import ModelDialog
 
 
 def test_export_writes_files_that_parse_back(qtbot, window, tmp_path):
@@ -193,23 +192,6 @@ def test_window_remembers_size_and_last_folder(qtbot, window, settings, tmp_path
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (720, 520)
     assert again.prefs.last_folder() == str(tmp_path / "trip")
-
-
-def test_about_model_dialog_shows_card_and_quantization(qtbot, tmp_path, tiny_model_dir):
-    from edgeclass.runtime import ModelFolder
-
-    folder = tmp_path / "model"
-    shutil.copytree(tiny_model_dir, folder)
-    (folder / "MODEL_CARD.md").write_text("# Tiny test model\n\nThree labels, random weights.\n")
-    report = {"accuracy": {"fp32": 0.91, "int8": 0.905}, "size_mb": {"fp32": 21.3, "int8": 5.6}}
-    (folder / "quantization_report.json").write_text(json.dumps(report))
-    dialog = ModelDialog(ModelFolder.load(folder))
-    qtbot.addWidget(dialog)
-    assert "Tiny test model" in dialog.card.toPlainText()
-    tree = dialog.quantization
-    keys = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
-    assert keys == ["accuracy", "size_mb"]
-    assert tree.topLevelItem(0).child(1).text(1) == "0.905"
 
 
 def test_self_test_command_exits_zero(tiny_model_dir):

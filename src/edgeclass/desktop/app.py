@@ -61,8 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from edgeclass.desktop.application import create_application
     from edgeclass.desktop.main_window import MainWindow
+    from edgeclass.desktop.open_with import watch_file_open_events
 
     app = create_application(qt_args, args.color_scheme)
+    file_open_events = watch_file_open_events(app)  # macOS: Open With, before or after start
     window = MainWindow()
     window.show()
     warn_about_a_broken_binding(window)
@@ -70,8 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def start() -> None:
         # After the window is on screen: loading the model must not delay the first paint.
         window.load_initial_model(args.model)
-        if args.paths:
+        if args.paths:  # a path that is not a photo gets a row saying why
             window.classify_paths(args.paths)
+        if file_open_events is not None:
+            file_open_events.deliver_to(window.classify_paths)
 
     QTimer.singleShot(0, start)
     return app.exec()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from edgeclass.desktop.heatmap_panel import HeatmapPanel
 from edgeclass.desktop.results_model import STATUS_TEXT, format_confidence
 from edgeclass.desktop.thumbnails import load_preview
 from edgeclass.runtime.names import display_path
@@ -164,10 +165,18 @@ class DetailPane(QWidget):
         self._info.setWordWrap(True)
         self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._bars = ProbabilityBars(self)
+        self._photo: QImage | None = None  # what the heat map replaces, until asked back
+        self.heatmap = HeatmapPanel(self)
+        self.heatmap.heatmapShown.connect(self._image.set_image)
+        self.heatmap.photoRequested.connect(self._show_photo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._image, 1)
-        layout.addWidget(self._title)
+        layout.addWidget(self.heatmap.status)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self._title, 1)
+        title_row.addWidget(self.heatmap)
+        layout.addLayout(title_row)
         layout.addWidget(self._info)
         layout.addSpacing(4)
         layout.addWidget(self._bars)
@@ -189,6 +198,8 @@ class DetailPane(QWidget):
     ) -> None:
         """Shows the thumbnail at once (if given) and the sharp preview when it is decoded."""
         self._result = result
+        self.heatmap.set_result(result)
+        self._photo = thumbnail if result is not None and result.ok else None
         if result is None:
             self._image.set_image(None)
             self._image.setText("Select a photo to see it here")
@@ -221,8 +232,13 @@ class DetailPane(QWidget):
             signals.deleteLater()
         # A late preview for a row that is no longer selected is dropped.
         if self._result is not None and self._result.path == path and not image.isNull():
-            self._image.set_image(image)
+            self._photo = image
+            if self.heatmap.explanation is None:  # a heat map on screen stays until asked
+                self._image.set_image(image)
             self.previewShown.emit(path)
+
+    def _show_photo(self) -> None:
+        self._image.set_image(self._photo)
 
 
 def _describe(result: ClassificationResult) -> str:

@@ -26,9 +26,11 @@ from edgeclass.desktop.evaluation_view import EvaluationDialog, note_labelled_dr
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
 from edgeclass.desktop.model_dialog import ModelDialog
+from edgeclass.desktop.model_summary import plain_text
 from edgeclass.desktop.results_model import TRUTH, ResultsFilterProxy, ResultsModel
 from edgeclass.desktop.results_view import ResultsView
 from edgeclass.desktop.run_controller import RunController, desktop_thread_counts
+from edgeclass.desktop.sort_commands import SortCommands
 from edgeclass.desktop.status_bar import RunStatusBar, table_summary
 from edgeclass.desktop.toolbar import MainToolBar
 from edgeclass.desktop.window_settings import WindowSettings
@@ -141,9 +143,19 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.choose_model_action, self.default_model_action])
         file_menu.addSeparator()
         file_menu.addActions([self.export_csv_action, self.export_json_action])
+        self.sort_commands = SortCommands(
+            self,
+            self.settings,
+            results=self.results_model.results,
+            threshold=self.results_model.threshold,
+            start_folder=self.prefs.last_folder,
+        )
+        file_menu.addAction(self.sort_commands.sort_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.sort_commands.undo_action)
+        edit_menu.addSeparator()
         edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.clear_action)
@@ -157,6 +169,8 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.evaluation_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.about_model_action, self.about_action])
+        for menu in (file_menu, edit_menu):
+            menu.aboutToShow.connect(self.sort_commands.refresh)
 
     def _build_toolbar(self) -> None:
         self.toolbar = MainToolBar(
@@ -183,6 +197,7 @@ class MainWindow(QMainWindow):
         self.table = self.splitter.table
         self.detail_pane = self.splitter.detail_pane
         self.preview_dialog = self.splitter.preview_dialog
+        self.detail_pane.heatmap.set_classifier_source(self._current_classifier)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -309,7 +324,7 @@ class MainWindow(QMainWindow):
         self.report_error("Classification stopped", message)
 
     def _show_error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
+        QMessageBox.critical(self, title, plain_text(text))
 
     def _on_run_finished(self, _outcome: str) -> None:
         self._update_state()
@@ -412,7 +427,8 @@ class MainWindow(QMainWindow):
         self.splitter.setVisible(has_rows)
         self.drop_zone.set_compact(has_rows)
         name = self.classifier.folder.path.name if self.classifier is not None else None
-        self.setWindowTitle(APP_NAME if name is None else f"{APP_NAME} — {name}")
+        # Qt adds the application's name: "name — edgeclass", or "edgeclass" alone.
+        self.setWindowTitle(name or "")
         if self.classifier is None:
             self.drop_zone.show_no_model()
         else:
@@ -441,7 +457,11 @@ class MainWindow(QMainWindow):
 
     # --- life cycle ---------------------------------------------------------------------------
 
+    def _current_classifier(self) -> Classifier | None:
+        return self.classifier
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.detail_pane.heatmap.stop()
         self.runs.wait_for_done()
         self.prefs.save_window(self, self.splitter)
         self._pasted.cleanup()

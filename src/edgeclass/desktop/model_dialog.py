@@ -1,4 +1,4 @@
-"""About this model: where it lives, its labels, its model card and its quantization numbers."""
+"""Help > About This Model: how often it is right, then its details and its model card."""
 
 from __future__ import annotations
 
@@ -10,87 +10,74 @@ from PySide6.QtWidgets import (
     QLabel,
     QTabWidget,
     QTextBrowser,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-
-def _format_value(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if value is None:
-        return "—"
-    return str(value)
+from edgeclass.desktop.model_summary import summarise
+from edgeclass.runtime.model_folder import ModelFolder
 
 
-def fill_tree(parent: QTreeWidgetItem | QTreeWidget, data) -> None:
-    """Nested dicts and lists as an expandable key/value tree."""
-    items = data.items() if isinstance(data, dict) else enumerate(data)
-    for key, value in items:
-        item = QTreeWidgetItem([str(key)])
-        if isinstance(parent, QTreeWidget):
-            parent.addTopLevelItem(item)
-        else:
-            parent.addChild(item)
-        if isinstance(value, dict | list):
-            fill_tree(item, value)
-            item.setExpanded(True)
-        else:
-            item.setText(1, _format_value(value))
+def _value_label(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 
 class ModelDialog(QDialog):
-    def __init__(self, folder, parent: QWidget | None = None) -> None:
+    def __init__(self, folder: ModelFolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About this model")
-        self.resize(680, 520)
+        self.resize(600, 520)
+        summary = summarise(folder)
 
-        summary = QWidget(self)
-        form = QFormLayout(summary)
+        self.headline = _value_label(summary.headline, self)
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.headline.setFont(font)
+
+        details = QWidget(self)
+        form = QFormLayout(details)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        for name, text in (
-            ("Folder", str(folder.path)),
-            ("Model file", folder.onnx_path.name),
-            ("Labels", ", ".join(folder.labels)),
-            ("Input size", _input_size(folder)),
-        ):
-            value = QLabel(text, summary)
-            value.setToolTip(text)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(f"{name}:", value)
+        for name, text in summary.rows:
+            form.addRow(f"{name}:", _value_label(text, details))
+        if summary.per_class:
+            form.addRow(QLabel("Right per label:", details))
+            for label, text in summary.per_class:
+                form.addRow(f"    {label}:", _value_label(text, details))
+        self.details = form
 
         self.tabs = QTabWidget(self)
+        self.tabs.addTab(details, "Details")
         self.card = QTextBrowser(self.tabs)
         self.card.setOpenExternalLinks(False)
         if folder.model_card:
             self.card.setMarkdown(folder.model_card)
         else:
-            self.card.setPlainText("This model folder has no MODEL_CARD.md.")
+            self.card.setPlainText("This model folder has no model card (MODEL_CARD.md).")
         self.tabs.addTab(self.card, "Model card")
-
-        self.quantization = QTreeWidget(self.tabs)
-        self.quantization.setHeaderLabels(["Measure", "Value"])
-        if folder.quantization_report:
-            fill_tree(self.quantization, folder.quantization_report)
-            self.quantization.resizeColumnToContents(0)
-        else:
-            QTreeWidgetItem(self.quantization, ["No quantization_report.json in this folder"])
-        self.tabs.addTab(self.quantization, "Quantization")
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(summary)
+        layout.addWidget(self.headline)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
 
-
-def _input_size(folder) -> str:
-    size = getattr(folder.preprocessor, "output_size", None)  # (height, width)
-    if isinstance(size, tuple | list) and len(size) == 2:
-        return f"{size[1]} × {size[0]} pixels"
-    return "follows the photo"
+    def text(self) -> str:
+        """Everything the dialog says outside the model card, in reading order."""
+        lines = [self.headline.text()]
+        for row in range(self.details.rowCount()):
+            texts = []
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
+                item = self.details.itemAt(row, role)
+                widget = item.widget() if item is not None else None
+                if isinstance(widget, QLabel):
+                    texts.append(widget.text().strip())
+            lines.append(" ".join(texts))
+        return "\n".join(lines)

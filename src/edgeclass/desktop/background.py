@@ -1,0 +1,112 @@
+"""One long task (sort, undo, heat map) on its own QThread, cancellable, with typed signals.
+
+The task is a plain function `work(cancel, on_progress) -> value` from the headless packages
+(edgeclass.organize, edgeclass.runtime.occlusion): it watches the `threading.Event` and reports
+through the runtime's `on_progress(phase, done, total)` callback. A dedicated thread, not the
+global QThreadPool: the pool's threads are taken by classification and previews.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from edgeclass.desktop.worker import lower_thread_priority
+from edgeclass.errors import Cancelled
+from edgeclass.runtime.progress import ProgressCallback
+
+# How a task ended, as a str: no Python bool or None ever crosses the thread boundary.
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+Work = Callable[[threading.Event, ProgressCallback], Any]
+
+
+class Task(QObject):
+    """Runs `work` once on the thread it is moved to. Exactly one `ended` per run, last."""
+
+    progress = Signal(int, int)  # done, total
+    succeeded = Signal(object)  # what `work` returned (never None: see `run`)
+    failed = Signal(str)  # the error's message
+    ended = Signal(str)  # SUCCEEDED, FAILED or CANCELLED
+
+    def __init__(self, work: Work) -> None:
+        super().__init__()
+        self._work = work
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        lower_thread_priority()
+        outcome = SUCCEEDED
+        try:
+            value = self._work(self._cancel, self._report)
+        except Cancelled:
+            outcome = CANCELLED
+        except Exception as error:  # thread boundary: report, never vanish
+            outcome = FAILED
+            self.failed.emit(str(error) or type(error).__name__)
+        else:
+            if value is not None:
+                self.succeeded.emit(value)
+        self.ended.emit(outcome)
+
+    def _report(self, _phase: str, done: int, total: int) -> None:
+        self.progress.emit(done, total)
+
+
+class TaskRunner(QObject):
+    """Starts tasks on threads of their own and keeps both alive until the thread has ended."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._running: dict[QThread, Task] = {}
+
+    def start(self, task: Task) -> None:
+        thread = QThread()
+        task.moveToThread(thread)
+        thread.started.connect(task.run)
+        # Direct: quit() is thread-safe, and a queued call would wait for the UI thread, which
+        # may itself be waiting for this thread (wait_all).
+        task.ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._thread_finished)
+        self._running[thread] = task
+        thread.start()
+
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def cancel_all(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+
+    def wait_all(self, timeout_ms: int = 10_000) -> None:
+        """Cancel and wait: no thread may outlive the window that started it."""
+        self.cancel_all()
+        for thread in list(self._running):
+            if thread.wait(timeout_ms):  # never drop a thread still running: Qt would abort
+                self._running.pop(thread, None)
+
+    def _thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            self._drop_when_ended(thread)
+
+    def _drop_when_ended(self, thread: QThread) -> None:
+        # `finished` is emitted just before the thread really ends, and dropping the last
+        # reference to a running QThread makes Qt abort the process. Waiting for it here could
+        # block the UI thread while a busy machine gets round to the thread's last steps.
+        if thread.isFinished():
+            self._running.pop(thread, None)
+        else:
+            QTimer.singleShot(5, lambda: self._drop_when_ended(thread))
