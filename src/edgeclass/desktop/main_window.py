@@ -25,6 +25,7 @@ from edgeclass.desktop.drop_zone import NO_MODEL_HINT, DropZone
 from edgeclass.desktop.evaluation_view import EvaluationDialog, note_labelled_drop, table_evaluation
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
+from edgeclass.desktop.menus import build_menu_bar
 from edgeclass.desktop.model_dialog import ModelDialog
 from edgeclass.desktop.model_summary import plain_text
 from edgeclass.desktop.results_model import TRUTH, ResultsFilterProxy, ResultsModel
@@ -136,13 +137,6 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.open_files_action, self.open_folder_action])
-        file_menu.addSeparator()
-        file_menu.addActions([self.choose_model_action, self.default_model_action])
-        file_menu.addSeparator()
-        file_menu.addActions([self.export_csv_action, self.export_json_action])
         self.sort_commands = SortCommands(
             self,
             self.settings,
@@ -150,27 +144,7 @@ class MainWindow(QMainWindow):
             threshold=self.results_model.threshold,
             start_folder=self.prefs.last_folder,
         )
-        file_menu.addAction(self.sort_commands.sort_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.sort_commands.undo_action)
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.copy_action, self.paste_action, self.select_all_action])
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.clear_action)
-        bar.addMenu("&View").addAction(self.splitter.grid_action)
-        self.addAction(self.splitter.grid_action)  # Ctrl+G without the menu bar too
-        show_menu = bar.addMenu("&Show")
-        show_menu.aboutToShow.connect(lambda: self.label_combo.fill_menu(show_menu))
-        run_menu = bar.addMenu("&Run")
-        run_menu.addActions([self.rerun_action, self.cancel_action])
-        run_menu.addSeparator()
-        run_menu.addAction(self.evaluation_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.about_model_action, self.about_action])
-        for menu in (file_menu, edit_menu):
-            menu.aboutToShow.connect(self.sort_commands.refresh)
+        build_menu_bar(self)
 
     def _build_toolbar(self) -> None:
         self.toolbar = MainToolBar(
