@@ -194,3 +194,31 @@ def test_pixel_limit_applies_to_the_pixels_really_decoded(make_image, preprocess
     with pytest.raises(ImageLoadError) as refused:
         prepare_image(path, preprocessor, max_pixels=limit, exact_decode=True)
     assert refused.value.status is Status.TOO_LARGE
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_reduced_decode_keeps_the_geometry_when_sizes_do_not_divide(
+    tmp_path, preprocessor, orientation
+):
+    # 1601x1203 at 1/8 scale is 201x151 pixels covering 200.125x150.375 of them: resizing the
+    # whole bitmap stretched the picture by most of a pixel (0.6 grey levels from exact here).
+    stored = Image.fromarray(images.photo_like(1601, 1203, seed=4))
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    path = tmp_path / "odd.jpg"
+    stored.save(path, quality=95, exif=exif)
+
+    decoded = decode_image(path, reduce_for=preprocessor.max_reduction)
+    assert decoded.box is not None
+    left, top, right, bottom = decoded.box
+    assert sorted([right - left, bottom - top]) == [150.375, 200.125]
+    reduced = prepare_image(path, preprocessor).tensor
+    exact = prepare_image(path, preprocessor, exact_decode=True).tensor
+    assert np.abs(reduced - exact).mean() * 255 < 0.35
+
+
+def test_evenly_divided_reduced_decode_needs_no_box(make_image, preprocessor):
+    path = make_image("even.jpg", size=(1600, 1200), quality=95)
+    decoded = decode_image(path, reduce_for=preprocessor.max_reduction)
+    assert decoded.image.size == (200, 150)
+    assert decoded.box is None

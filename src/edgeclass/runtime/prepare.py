@@ -52,7 +52,7 @@ def prepare_image(
     """
     reduce_for = None if exact_decode else preprocessor.max_reduction
     decoded = decode_image(source, max_pixels, reduce_for)
-    width, height = decoded.image.size
+    width, height = decoded.size  # what the resize target is computed from, reduced or not
     produced = preprocessor.produced_size(width, height, crop_box_only=not exact_decode)
     if produced[0] * produced[1] > max_pixels:
         resized = preprocessor.resized_size(width, height)
@@ -66,7 +66,12 @@ def prepare_image(
             + "; refused before resizing",
         )
     try:
-        tensor = preprocessor(decoded.image, crop_box_only=not exact_decode)
+        tensor = preprocessor(
+            decoded.image,
+            crop_box_only=not exact_decode,
+            box=decoded.box,
+            full_size=decoded.size,
+        )
     except MemoryError:
         raise ImageLoadError(
             Status.TOO_LARGE, "not enough memory to resize this image for the model"

@@ -174,8 +174,19 @@ class Preprocessor:
         crop_height, crop_width = self.crop_to
         return _visible_length(resized[0], crop_width), _visible_length(resized[1], crop_height)
 
-    def __call__(self, image: Image.Image, *, crop_box_only: bool = False) -> np.ndarray:
+    def __call__(
+        self,
+        image: Image.Image,
+        *,
+        crop_box_only: bool = False,
+        box: tuple[float, float, float, float] | None = None,
+        full_size: tuple[int, int] | None = None,
+    ) -> np.ndarray:
         """The model's input tensor for an RGB image.
+
+        box, full_size: for an image decoded reduced (runtime.images.DecodedImage), the part of
+        `image` the full picture maps to and the full picture's size, which the resize target
+        is computed from, as the exact path computes it.
 
         crop_box_only: when the resize would make a bitmap much larger than the crop, resize
         only the part of the image the centre crop keeps (Pillow's `resize(box=...)`), so a
@@ -185,12 +196,13 @@ class Preprocessor:
         """
         if image.mode != "RGB":
             raise ValueError(f"expected an RGB image, got mode {image.mode}")
-        size = self.resized_size(*image.size)
+        size = self.resized_size(*(full_size or image.size))
         if crop_box_only and size != image.size and self._crop_box_pays_off(size):
-            pixels = self._resize_crop_box(image, size)
+            pixels = self._resize_crop_box(image, size, box)
         else:
-            if size != image.size:  # Pillow returns an identical copy for an unchanged size
-                image = image.resize(size, resample=self.resample)
+            if size != image.size or box is not None:
+                # (Pillow returns an identical copy for an unchanged size and no box.)
+                image = image.resize(size, resample=self.resample, box=box)
             pixels = np.asarray(image)  # (H, W, 3) uint8
         if self.crop_to is not None:
             pixels = center_crop(pixels, *self.crop_to)
@@ -211,7 +223,12 @@ class Preprocessor:
             return False
         return resized[0] * resized[1] >= CROP_BOX_MIN_RATIO * self.crop_to[0] * self.crop_to[1]
 
-    def _resize_crop_box(self, image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    def _resize_crop_box(
+        self,
+        image: Image.Image,
+        size: tuple[int, int],
+        box: tuple[float, float, float, float] | None,
+    ) -> np.ndarray:
         """What resize-then-centre-crop keeps, resized from the matching source box only."""
         assert self.crop_to is not None
         (new_width, new_height), (crop_height, crop_width) = size, self.crop_to
@@ -219,14 +236,15 @@ class Preprocessor:
         top = max(0, (new_height - crop_height) // 2)
         width = _visible_length(new_width, crop_width)
         height = _visible_length(new_height, crop_height)
-        scale_x, scale_y = image.width / new_width, image.height / new_height
-        box = (
-            left * scale_x,
-            top * scale_y,
-            (left + width) * scale_x,
-            (top + height) * scale_y,
+        x0, y0, x1, y1 = box or (0.0, 0.0, image.width, image.height)
+        scale_x, scale_y = (x1 - x0) / new_width, (y1 - y0) / new_height
+        crop_box = (
+            x0 + left * scale_x,
+            y0 + top * scale_y,
+            x0 + (left + width) * scale_x,
+            y0 + (top + height) * scale_y,
         )
-        return np.asarray(image.resize((width, height), resample=self.resample, box=box))
+        return np.asarray(image.resize((width, height), resample=self.resample, box=crop_box))
 
 
 def _visible_length(resized: int, crop: int) -> int:
