@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,7 @@ class ImageDataset:
     def __init__(
         self,
         samples: Sequence[Sample],
-        transform=None,
+        transform: Callable[[Image.Image], Image.Image] | None = None,
         cache: DecodedCache | None = None,
         *,
         train: bool = False,
@@ -125,7 +125,7 @@ class EvalTransform:
     """PIL image in, the image processor's resize + centre crop of it out (uint8, lossless), so
     the collator's pixel steps then build exactly the tensor the full processor would."""
 
-    def __init__(self, processor) -> None:
+    def __init__(self, processor: Any) -> None:
         self.processor = processor
         self.pixel_steps_off = {name: False for name in PIXEL_STEPS if hasattr(processor, name)}
 
@@ -141,7 +141,7 @@ class Collator:
 
     def __init__(
         self,
-        processor,
+        processor: Any,
         *,
         num_labels: int,
         mixup_alpha: float = 0.0,

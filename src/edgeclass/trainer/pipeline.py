@@ -118,10 +118,10 @@ def _build_model(run: TrainingRun, model_config: Any) -> None:
 def _load_teacher(run: TrainingRun) -> None:
     from edgeclass.trainer.teacher import Teacher
 
-    assert run.splits is not None and run.config.teacher is not None
-    config = run.config
+    folder, splits = run.config.teacher, run.splits
+    assert folder is not None and splits is not None
     run.teacher = Teacher(
-        config.teacher, run.splits.labels, run.processor.to_dict(), config.teacher_label_map
+        folder, splits.labels, run.processor.to_dict(), run.config.teacher_label_map
     )
 
 
