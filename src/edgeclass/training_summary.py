@@ -10,13 +10,13 @@ model folder with a partial or hand-written summary) and unknown keys are ignore
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.errors import ModelError
+from edgeclass.schema import dataclass_from, from_schema, read_artifact
 
 SUMMARY_FILE = "training_summary.json"
 # 1: the layout below; files written before the `schema` key existed have the same layout.
@@ -24,8 +24,6 @@ SCHEMA_VERSION = 1
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
-
-T = TypeVar("T", bound="DataclassInstance")
 
 
 class SummaryError(ModelError):
@@ -146,18 +144,9 @@ class TrainingSummary:
     def from_dict(cls, data: Mapping[str, Any]) -> TrainingSummary:
         """Any schema up to SCHEMA_VERSION, any subset of its sections; SummaryError when
         `data` is not such a summary."""
-        if not isinstance(data, Mapping):
-            raise SummaryError("a training summary is a JSON object")
-        schema = data.get("schema", 1)
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
-            raise SummaryError(
-                f"training summary schema {schema!r} is newer than this edgeclass reads "
-                f"(up to {SCHEMA_VERSION})"
-            )
-        try:
-            return _summary_from(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise SummaryError(f"not a training summary edgeclass wrote: {error!r}") from error
+        return from_schema(
+            data, _summary_from, what="training summary", newest=SCHEMA_VERSION, error=SummaryError
+        )
 
     def with_mlflow(self, mlflow: MlflowRun) -> TrainingSummary:
         return dataclasses.replace(self, mlflow=mlflow)
@@ -170,17 +159,6 @@ def _plain(section: DataclassInstance) -> dict[str, Any]:
     }
 
 
-def _section(cls: type[T], data: Any) -> T:
-    """A dataclass from the keys it knows; lists become tuples, unknown keys are ignored."""
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
-    return cls(**values)
-
-
 def _summary_from(data: Mapping[str, Any]) -> TrainingSummary:
     evaluated_on = data.get("evaluated_on")
     # Early hand-written summaries held the MLflow run at the top level.
@@ -191,30 +169,20 @@ def _summary_from(data: Mapping[str, Any]) -> TrainingSummary:
         edgeclass_version=data.get("edgeclass_version"),
         created=data.get("created"),
         labels=tuple(str(label) for label in data.get("labels") or ()),
-        model=_section(ModelFacts, data.get("model")),
-        data=_section(DataFacts, data.get("data")),
+        model=dataclass_from(ModelFacts, data.get("model")),
+        data=dataclass_from(DataFacts, data.get("data")),
         evaluated_on=evaluated_on,
         metrics=dict(data.get(f"{evaluated_on}_metrics") or {}),
         worst_slice=data.get("worst_slice"),
-        training=_section(TrainingFacts, data.get("training")),
-        hardware=_section(HardwareFacts, data.get("hardware")),
+        training=dataclass_from(TrainingFacts, data.get("training")),
+        hardware=dataclass_from(HardwareFacts, data.get("hardware")),
         seed=data.get("seed"),
         config=dict(data.get("config") or {}),
-        mlflow=_section(MlflowRun, mlflow),
-        distillation=None if distillation is None else _section(Distillation, distillation),
+        mlflow=dataclass_from(MlflowRun, mlflow),
+        distillation=None if distillation is None else dataclass_from(Distillation, distillation),
     )
 
 
 def read_summary(model_dir: Path) -> TrainingSummary:
     """The training summary in a model folder written by `edgeclass train`."""
-    path = model_dir / SUMMARY_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SummaryError(f"{model_dir} has no {SUMMARY_FILE}") from None
-    except (OSError, ValueError) as error:
-        raise SummaryError(f"{path} is not readable JSON: {error}") from error
-    try:
-        return TrainingSummary.from_dict(data)
-    except SummaryError as error:
-        raise SummaryError(f"{path}: {error}") from error
+    return read_artifact(model_dir, SUMMARY_FILE, TrainingSummary.from_dict, SummaryError)
