@@ -21,8 +21,9 @@ import tarfile
 from pathlib import Path
 
 from edgeclass.atomic_files import write_json_atomic
-from edgeclass.trainer.pipeline import log_results
+from edgeclass.trainer.summarize import log_results
 from edgeclass.trainer.tracking import Tracker, run_params
+from edgeclass.training_summary import SUMMARY_FILE, MlflowRun, TrainingSummary, read_summary
 
 
 def unpack(files_dir: Path, dest: Path) -> None:
@@ -38,47 +39,49 @@ def unpack(files_dir: Path, dest: Path) -> None:
         (dest / "train.log").write_bytes(log.read_bytes())
 
 
-def check_model(model_dir: Path, labels: list[str]) -> int:
+def check_model(model_dir: Path, labels: tuple[str, ...]) -> int:
     from transformers import AutoImageProcessor, MobileViTForImageClassification
 
     model = MobileViTForImageClassification.from_pretrained(model_dir)
     AutoImageProcessor.from_pretrained(model_dir)
-    found = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    found = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
     if found != labels:
         raise SystemExit(f"model labels {found} differ from the summary's {labels}")
     return sum(p.numel() for p in model.parameters())
 
 
-def log_run(dest: Path, summary: dict, parameters: int, args: argparse.Namespace) -> Tracker:
+def log_run(
+    dest: Path, summary: TrainingSummary, parameters: int, args: argparse.Namespace
+) -> Tracker:
     """The same params, tags, per-epoch metrics and artifacts a local `edgeclass train` logs."""
     tracker = Tracker(True, args.tracking_uri, args.experiment, args.run_name or dest.name)
-    hardware = summary["hardware"]
+    hardware = summary.hardware
+    data = summary.data
     tracker.log_params(
         run_params(
-            summary["config"],
-            model_source=summary["model"].get("source"),
+            summary.config,
+            model_source=summary.model.source,
             num_parameters=parameters,
-            images=summary["data"],
-            labels=summary["labels"],
-            device=hardware["device"],
-            precision=hardware["precision"],
+            images={"train": data.train, "val": data.val, "test": data.test},
+            labels=summary.labels,
+            device=hardware.device,
+            precision=hardware.precision,
         )
     )
     tracker.set_tags(
         {
-            "edgeclass.version": summary["edgeclass_version"],
-            "hardware": hardware["description"],
+            "edgeclass.version": summary.edgeclass_version,
+            "hardware": hardware.description,
             "trained_on": "lent GPU machine (recipes/device/train_on_device.sh)",
         }
     )
-    for row in summary["training"]["history"]:
+    for row in summary.training.history:
         epoch_metrics = {key: value for key, value in row.items() if key != "epoch"}
         tracker.log_metrics(epoch_metrics, step=int(row["epoch"]))
     if (dest / "train.log").exists():
         tracker.log_artifact(dest / "train.log", "logs")
-    split = summary["evaluated_on"]
     plots = sorted((dest / "reports").glob("*.png"))
-    log_results(tracker, dest, dest / "model", split, summary[f"{split}_metrics"], plots, summary)
+    log_results(tracker, dest, dest / "model", summary, plots)
     return tracker
 
 
@@ -94,25 +97,24 @@ def main(argv: list[str] | None = None) -> int:
     if (args.dest / "model").exists():
         parser.error(f"{args.dest / 'model'} exists already; pick a new DEST")
     unpack(args.files_dir, args.dest)
-    summary_path = args.dest / "model" / "training_summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    parameters = check_model(args.dest / "model", summary["labels"])
+    summary = read_summary(args.dest / "model")
+    parameters = check_model(args.dest / "model", summary.labels)
     tracker = log_run(args.dest, summary, parameters, args)
-    summary["mlflow"] = {
-        "run_id": tracker.run_id,
-        "tracking_uri": tracker.tracking_uri,
-        "experiment": args.experiment,
-    }
-    write_json_atomic(summary_path, summary)
+    summary = summary.with_mlflow(
+        MlflowRun(
+            run_id=tracker.run_id, tracking_uri=tracker.tracking_uri, experiment=args.experiment
+        )
+    )
+    write_json_atomic(args.dest / "model" / SUMMARY_FILE, summary.to_dict())
     json.dump(
         {
             "model": str(args.dest / "model"),
             "mlflow_run_id": tracker.run_id,
             "tracking_uri": tracker.tracking_uri,
-            "epochs_run": summary["training"]["epochs_run"],
-            "evaluated_on": summary["evaluated_on"],
-            "accuracy": summary[f"{summary['evaluated_on']}_metrics"]["accuracy"],
-            "hardware": summary["hardware"]["description"],
+            "epochs_run": summary.training.epochs_run,
+            "evaluated_on": summary.evaluated_on,
+            "accuracy": summary.metrics["accuracy"],
+            "hardware": summary.hardware.description,
         },
         sys.stdout,
         indent=2,

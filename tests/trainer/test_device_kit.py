@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 from trainer_data import make_folder
 
+from edgeclass.training_summary import read_summary
+
 REPO = Path(__file__).resolve().parents[2]
 DEVICE = REPO / "recipes" / "device"
 
@@ -88,8 +90,8 @@ def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
     dest = tmp_path / "logged"
     log = _script("log_device_run")
     assert log.main([str(out), str(dest), "--tracking-uri", store, "--run-name", "gpu"]) == 0
-    summary = json.loads((dest / "model" / "training_summary.json").read_text())
-    run_id = summary["mlflow"]["run_id"]
+    summary = read_summary(dest / "model")
+    run_id = summary.mlflow.run_id
 
     from mlflow.tracking import MlflowClient
 
@@ -97,9 +99,10 @@ def test_device_run_comes_back_as_a_logged_mlflow_run(packed, tmp_path):
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "gpu"
     assert run.data.params["from_scratch"] == "xx-small"
-    assert run.data.params["train_images"] == str(summary["data"]["train"])
+    assert run.data.params["train_images"] == str(summary.data.train)
     assert [m.step for m in client.get_metric_history(run_id, "val_loss")] == [1, 2]
-    assert run.data.metrics["val_accuracy"] == pytest.approx(summary["val_metrics"]["accuracy"])
+    assert summary.evaluated_on == "val"
+    assert run.data.metrics["val_accuracy"] == pytest.approx(summary.metrics["accuracy"])
     assert {a.path for a in client.list_artifacts(run_id)} >= {"model", "plots", "config"}
     # a second unpack into the same place is refused: nothing is overwritten
     with pytest.raises(SystemExit):

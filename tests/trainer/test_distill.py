@@ -14,6 +14,7 @@ from trainer_data import draw_image, fast_options, make_folder
 from edgeclass.trainer.config import ConfigError, build_config
 from edgeclass.trainer.pipeline import train
 from edgeclass.trainer.teacher import Teacher, TeacherError, label_groups
+from edgeclass.training_summary import read_summary
 
 STUDENT_LABELS = ("blue_stripes", "green_square", "red_circle")  # sorted folder names
 
@@ -177,18 +178,19 @@ def test_a_distilled_run_end_to_end(tmp_path, tiny_config, teacher_dir):
     finally:
         distill.Teacher.student_probabilities = original
 
-    summary = json.loads((result.model_dir / "training_summary.json").read_text())
-    assert summary["distillation"]["teacher_val_accuracy"] == 1.0
-    assert summary["distillation"]["alpha"] == 0.8
-    assert summary["training"]["epochs_run"] == 2
+    summary = read_summary(result.model_dir)
+    assert summary.distillation is not None
+    assert summary.distillation.teacher_val_accuracy == 1.0
+    assert summary.distillation.alpha == 0.8
+    assert summary.training.epochs_run == 2
     # Validation batches (the teacher's score) come first, then one call per training step.
-    steps = summary["training"]["global_step"]
+    steps = summary.training.global_step
     assert len(seen_by_student) == steps and len(seen_by_teacher) > steps
     for taught, trained in zip(seen_by_teacher[-steps:], seen_by_student, strict=True):
         assert torch.equal(taught, trained)
     # MixUp/CutMix mixed these batches: not a single one is a plain processor output.
     assert not any(torch.equal(t, t.round(decimals=2)) for t in seen_by_student)
-    client = mlflow.tracking.MlflowClient(tracking_uri=summary["mlflow"]["tracking_uri"])
+    client = mlflow.tracking.MlflowClient(tracking_uri=summary.mlflow.tracking_uri)
     history = client.get_metric_history(result.run_id, "teacher_val_accuracy")
     assert [m.step for m in history] == [0, 1, 2] and {m.value for m in history} == {1.0}
     assert client.get_run(result.run_id).data.params["teacher"] == str(teacher_dir)

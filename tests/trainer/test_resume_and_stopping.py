@@ -17,6 +17,7 @@ from trainer_data import fast_options, make_folder
 from edgeclass.cli.main import main
 from edgeclass.trainer.config import build_config
 from edgeclass.trainer.pipeline import complete_checkpoints, train
+from edgeclass.training_summary import read_summary
 
 
 def save_tiny_model(folder: Path, config) -> Path:
@@ -114,17 +115,17 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path, tiny_config, capfd
     # The resumed run trains only the epochs after its checkpoint, not the whole run again.
     printed = re.findall(r"^epoch (\d+)/6 ", capfd.readouterr().err, re.MULTILINE)
     assert [int(epoch) for epoch in printed] == list(range(epochs_done + 1, 7))
-    summary = json.loads((output / "model" / "training_summary.json").read_text())
-    training = summary["training"]
-    assert Path(training["resumed_from"]) == newest
-    assert training["global_step"] == 6 * 18
-    assert training["epochs_run"] == 6
-    assert [row["epoch"] for row in training["history"]] == [1, 2, 3, 4, 5, 6]
-    assert summary["mlflow"]["run_id"] == killed_run_id  # the same MLflow run continues
+    summary = read_summary(output / "model")
+    training = summary.training
+    assert Path(str(training.resumed_from)) == newest
+    assert training.global_step == 6 * 18
+    assert training.epochs_run == 6
+    assert [row["epoch"] for row in training.history] == [1, 2, 3, 4, 5, 6]
+    assert summary.mlflow.run_id == killed_run_id  # the same MLflow run continues
 
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(summary["mlflow"]["tracking_uri"])
+    client = MlflowClient(summary.mlflow.tracking_uri)
     run = client.get_run(killed_run_id)
     assert run.info.status == "FINISHED"
     steps = {m.step for m in client.get_metric_history(killed_run_id, "val_accuracy")}
@@ -137,10 +138,10 @@ def test_early_stopping_stops_when_the_metric_stalls(tmp_path, image_folder, tin
         tmp_path, image_folder, epochs=10, learning_rate=0.0, early_stopping_patience=1
     )
     result = train(build_config(None, options), model_config=tiny_config)
-    training = result.summary["training"]
-    assert training["epochs_run"] == 2
-    assert training["stopped_early"] is True
-    assert training["global_step"] == 2 * 5  # 36 training images / batch 8 -> 5 steps
+    training = result.summary.training
+    assert training.epochs_run == 2
+    assert training.stopped_early is True
+    assert training.global_step == 2 * 5  # 36 training images / batch 8 -> 5 steps
 
 
 def test_time_budget_stops_the_run_and_keeps_a_model(tmp_path, image_folder, tiny_config):
@@ -148,10 +149,10 @@ def test_time_budget_stops_the_run_and_keeps_a_model(tmp_path, image_folder, tin
         tmp_path, image_folder, epochs=500, max_minutes=0.05, early_stopping_patience=0
     )
     result = train(build_config(None, options), model_config=tiny_config)
-    training = result.summary["training"]
-    assert training["stopped_by_time_budget"] is True
-    assert training["epochs_run"] < 500
-    assert training["training_seconds"] >= 3.0
+    training = result.summary.training
+    assert training.stopped_by_time_budget is True
+    assert training.epochs_run < 500
+    assert training.training_seconds >= 3.0
     assert (result.model_dir / "model.safetensors").is_file()
 
 

@@ -10,6 +10,7 @@ from trainer_data import fast_options, make_folder
 
 from edgeclass.trainer.config import build_config
 from edgeclass.trainer.pipeline import train
+from edgeclass.training_summary import read_summary
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +51,24 @@ def test_model_folder_loads_with_transformers(finished_run):
 
 def test_summary_records_data_training_and_metrics(finished_run):
     _, _, result = finished_run
-    summary = json.loads((result.model_dir / "training_summary.json").read_text())
-    assert summary["labels"] == ["blue_stripes", "green_square", "red_circle"]
-    assert summary["data"]["skipped_unreadable"] == 2
-    assert summary["data"]["train"] + summary["data"]["val"] + summary["data"]["test"] == 42
-    training = summary["training"]
-    assert training["epochs_run"] == 3 and not training["stopped_early"]
-    assert [row["epoch"] for row in training["history"]] == [1, 2, 3]
-    assert training["train_images_per_second"] > 0
-    assert summary["seed"] == 0
-    metrics = summary["test_metrics"]
+    summary = read_summary(result.model_dir)
+    assert summary == result.summary  # what was written is what train returned
+    assert summary.labels == ("blue_stripes", "green_square", "red_circle")
+    assert summary.data.skipped_unreadable == 2
+    assert summary.data.train + summary.data.val + summary.data.test == 42
+    training = summary.training
+    assert training.epochs_run == 3 and not training.stopped_early
+    assert [row["epoch"] for row in training.history] == [1, 2, 3]
+    assert training.train_images_per_second > 0
+    assert summary.seed == 0
+    assert summary.evaluated_on == "test"
+    metrics = summary.metrics
     for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "balanced_accuracy"):
         assert 0.0 <= metrics[key] <= 1.0
     assert set(metrics["f1_per_class"]) == {"blue_stripes", "green_square", "red_circle"}
     assert "roc_auc" not in metrics  # three classes
-    assert summary["mlflow"]["run_id"] == result.run_id
-    assert summary["mlflow"]["tracking_uri"].startswith("sqlite:////")
+    assert summary.mlflow.run_id == result.run_id
+    assert summary.mlflow.tracking_uri.startswith("sqlite:////")
 
 
 def test_reports_and_plots_are_written(finished_run):
@@ -109,7 +112,7 @@ def test_mlflow_run_has_params_metrics_and_artifacts(finished_run):
 
 def test_training_reduces_the_loss(finished_run):
     _, _, result = finished_run
-    history = result.summary["training"]["history"]
+    history = result.summary.training.history
     assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 

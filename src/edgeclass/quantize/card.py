@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path, PurePath
 
 from edgeclass.quantize.report import QuantizationReport, display_name
+from edgeclass.training_summary import SummaryError, read_summary
 
 # Settings that name a folder (or a hub id, which display_name leaves as it is), relative
 # (`../shared/data/...`) as often as absolute.
@@ -21,18 +21,16 @@ def _shown(key: str, value: object) -> object:
 
 def _training_lines(model_dir: Path) -> list[str]:
     try:
-        summary = json.loads((model_dir / "training_summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        summary = read_summary(model_dir)
+    except SummaryError:
         return ["- No training_summary.json was found next to the trained weights."]
     lines = []
-    config = summary.get("config", {}) if isinstance(summary, dict) else {}
     for key in ("data", "from_scratch", "model", "epochs", "image_size", "seed"):
-        if key in config:
-            lines.append(f"- {key}: `{_shown(key, config[key])}`")
-    mlflow_block = summary.get("mlflow") or {}
-    if mlflow_block.get("run_id"):
+        if key in summary.config:
+            lines.append(f"- {key}: `{_shown(key, summary.config[key])}`")
+    if summary.mlflow.run_id:
         # Not the tracking URI: a local store's URI is a path on the machine that trained.
-        lines.append(f"- MLflow run `{mlflow_block['run_id']}`")
+        lines.append(f"- MLflow run `{summary.mlflow.run_id}`")
     return lines or ["- training_summary.json holds no recognised fields."]
 
 

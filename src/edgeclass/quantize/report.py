@@ -40,10 +40,10 @@ from edgeclass.runtime.model_report import (
     Sizes,
     StageTime,
     Timing,
-    dataclass_from,
     display_name,
     read_report,
 )
+from edgeclass.schema import dataclass_from
 
 __all__ = [  # the schema, re-exported, and the builders below
     "REPORT_JSON",
@@ -73,7 +73,6 @@ __all__ = [  # the schema, re-exported, and the builders below
     "Timing",
     "agreement_of",
     "build_report",
-    "dataclass_from",
     "display_name",
     "latency_of",
     "read_report",

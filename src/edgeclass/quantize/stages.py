@@ -22,6 +22,7 @@ from edgeclass.quantize.options import QuantizeOptions
 from edgeclass.quantize.quantize import CalibrationChoice, QuantSettings
 from edgeclass.quantize.report import CalibrationTrial, ExportInfo, Scores, StageTime
 from edgeclass.quantize.sysinfo import CpuInfo
+from edgeclass.training_summary import SUMMARY_FILE
 
 Progress = Callable[[str], None]
 
@@ -29,7 +30,6 @@ PARITY_IMAGES = 32
 PARITY_LIMIT = 1e-3  # fail the export above this; <= 1e-4 is what a healthy export shows
 SENSITIVITY_IMAGES = 16
 RUNTIME_FILES = ("config.json", "preprocessor_config.json")
-TRAINING_SUMMARY = "training_summary.json"
 
 
 class StageClock:
@@ -256,8 +256,8 @@ def package(model_dir: Path, exported: Exported, int8_path: Path, final: Path) -
     model_path = compact_for_shipping(int8_path, final / "model.onnx")
     for name in RUNTIME_FILES:
         shutil.copy2(exported.fp32_path.parent / name, final / name)
-    if (model_dir / TRAINING_SUMMARY).is_file():
-        shutil.copy2(model_dir / TRAINING_SUMMARY, final / TRAINING_SUMMARY)
+    if (model_dir / SUMMARY_FILE).is_file():
+        shutil.copy2(model_dir / SUMMARY_FILE, final / SUMMARY_FILE)
     return model_path
 
 

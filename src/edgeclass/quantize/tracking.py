@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from edgeclass.quantize.report import REPORT_JSON, REPORT_MD, QuantizationReport
+from edgeclass.training_summary import SummaryError, read_summary
 
 
 def mlflow_target(model_dir: Path) -> tuple[str, str] | None:
     """(run_id, tracking_uri) from the trainer's training_summary.json, when it has them."""
-    path = model_dir / "training_summary.json"
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        mlflow_run = read_summary(model_dir).mlflow
+    except SummaryError:
         return None
-    block = summary.get("mlflow", summary) if isinstance(summary, dict) else {}
-    run_id, uri = block.get("run_id"), block.get("tracking_uri")
+    run_id, uri = mlflow_run.run_id, mlflow_run.tracking_uri
     return (run_id, uri) if run_id and uri else None
 
 

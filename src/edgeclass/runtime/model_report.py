@@ -12,24 +12,19 @@ leaves edgeclass.quantize out) can read reports. Building one is edgeclass.quant
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from edgeclass.errors import ModelError
+from edgeclass.schema import dataclass_from, from_schema, read_artifact
 
 REPORT_JSON = "quantization_report.json"
 REPORT_MD = "quantization_report.md"
 SCHEMA_VERSION = 2  # 2: names instead of absolute paths (model, data sets), stage timings
 PREPROCESS = "onnxruntime.quantization.shape_inference.quant_pre_process (skip_symbolic_shape=True)"
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-T = TypeVar("T", bound="DataclassInstance")
 
 
 class ReportError(ModelError):
@@ -225,18 +220,9 @@ class QuantizationReport:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QuantizationReport:
         """Any schema up to SCHEMA_VERSION; ReportError when `data` is not such a report."""
-        if not isinstance(data, Mapping):
-            raise ReportError("a quantization report is a JSON object")
-        schema = data.get("schema", 1)
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
-            raise ReportError(
-                f"quantization report schema {schema!r} is newer than this edgeclass reads "
-                f"(up to {SCHEMA_VERSION})"
-            )
-        try:
-            return _report_from(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise ReportError(f"not a quantization report edgeclass wrote: {error!r}") from error
+        return from_schema(
+            data, _report_from, what="quantization report", newest=SCHEMA_VERSION, error=ReportError
+        )
 
 
 def _json_ready(value: Any) -> Any:
@@ -247,14 +233,6 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
     return value
-
-
-def dataclass_from(cls: type[T], data: Mapping[str, Any]) -> T:
-    """A dataclass of plain fields from the keys it knows; lists become tuples, unknown keys
-    are ignored, a missing required key raises TypeError."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
-    return cls(**values)
 
 
 def _float(value: Any) -> float:
@@ -342,16 +320,10 @@ def _report_from(data: Mapping[str, Any]) -> QuantizationReport:
 
 def read_report(folder: Path) -> QuantizationReport:
     """The report of a model folder written by `edgeclass quantize`."""
-    path = folder / REPORT_JSON
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(
-            f"{folder} has no {REPORT_JSON} (write one with `edgeclass quantize`)"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise ReportError(f"{path} is not readable JSON: {error}") from error
-    try:
-        return QuantizationReport.from_dict(data)
-    except ReportError as error:
-        raise ReportError(f"{path}: {error}") from error
+    return read_artifact(
+        folder,
+        REPORT_JSON,
+        QuantizationReport.from_dict,
+        ReportError,
+        missing_hint=" (write one with `edgeclass quantize`)",
+    )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageEnhance, ImageOps
 
@@ -106,7 +108,7 @@ def _affine(image: Image.Image, matrix: tuple[float, ...]) -> Image.Image:
     )
 
 
-_RAND_OPS = {
+_RAND_OPS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
     "identity": lambda im, m: im,
     "autocontrast": lambda im, m: ImageOps.autocontrast(im),
     "equalize": lambda im, m: ImageOps.equalize(im),
@@ -131,7 +133,9 @@ def rand_augment(image: Image.Image, num_ops: int, magnitude: int) -> Image.Imag
     return image
 
 
-def mix_batch(pixel_values, labels, num_labels: int, mixup_alpha: float, cutmix_alpha: float):
+def mix_batch(
+    pixel_values: Any, labels: Any, num_labels: int, mixup_alpha: float, cutmix_alpha: float
+) -> tuple[Any, Any]:
     """MixUp or CutMix (chosen at random when both are on) on a batch of tensors.
 
     Returns (pixel_values, soft targets of shape (N, num_labels)).

@@ -14,10 +14,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.errors import DataError
 from edgeclass.image_formats import IMAGE_EXTENSIONS
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class Sample:
     data: bytes | None = field(default=None, repr=False)
     name: str = ""
 
-    def open(self):  # -> PIL.Image.Image (RGB)
+    def open(self) -> Image.Image:
         """Decode to an upright RGB PIL image through the runtime's loader, so training sees
         the pixels inference sees (16-bit images scaled, not clipped). Raises ValueError on
         bad files."""

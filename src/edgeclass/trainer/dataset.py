@@ -1,8 +1,9 @@
 """Torch datasets over `Sample`s, an in-memory cache of decoded images, and the batch collator.
 
-The collator runs the model's own image processor: the full processor (resize, centre crop,
-rescale, channel order) for evaluation, and only its pixel steps for training, where the random
-resized crop has already produced images of the processor's crop size.
+Each dataset's transform gives its images their final geometry: the random resized crop for
+training (augment.TrainTransform), the image processor's own resize + centre crop for
+evaluation (`EvalTransform`), like the runtime. The one collator then runs only the processor's
+pixel steps (rescale, channel order), and mixes training batches (MixUp/CutMix).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def should_cache(num_images: int, shortest_edge: int) -> bool:
 
 
 class ImageDataset:
-    """Map-style dataset yielding {"image": PIL RGB, "label": int}.
+    """Map-style dataset yielding {"image": PIL RGB, "label": int, "train": bool}.
 
     Reads from a `DecodedCache` when given, from disk otherwise. An image that cannot be decoded
     mid-epoch is replaced by the next readable one and counted, so an epoch never crashes.
@@ -82,12 +83,15 @@ class ImageDataset:
     def __init__(
         self,
         samples: Sequence[Sample],
-        transform=None,
+        transform: Callable[[Image.Image], Image.Image] | None = None,
         cache: DecodedCache | None = None,
+        *,
+        train: bool = False,
     ) -> None:
         self.samples = list(cache.samples if cache is not None else samples)
         self.arrays = cache.arrays if cache is not None else None
         self.transform = transform
+        self.train = train  # its batches may be mixed (MixUp/CutMix)
         self.unreadable = 0
 
     def __len__(self) -> int:
@@ -109,25 +113,42 @@ class ImageDataset:
                 continue
             if self.transform is not None:
                 image = self.transform(image)
-            return {"image": image, "label": self.samples[i].label}
+            return {"image": image, "label": self.samples[i].label, "train": self.train}
         raise RuntimeError("no readable image in the dataset")  # scan guarantees some exist
 
 
+# The processor steps that change pixel values rather than geometry.
+PIXEL_STEPS = ("do_rescale", "do_normalize", "do_flip_channel_order")
+
+
+class EvalTransform:
+    """PIL image in, the image processor's resize + centre crop of it out (uint8, lossless), so
+    the collator's pixel steps then build exactly the tensor the full processor would."""
+
+    def __init__(self, processor: Any) -> None:
+        self.processor = processor
+        self.pixel_steps_off = {name: False for name in PIXEL_STEPS if hasattr(processor, name)}
+
+    def __call__(self, image: Image.Image) -> Image.Image:
+        pixels = self.processor(image, data_format="channels_last", **self.pixel_steps_off)
+        return Image.fromarray(np.asarray(pixels["pixel_values"][0], dtype=np.uint8))
+
+
 class Collator:
-    """Turns a list of {"image", "label"} into {"pixel_values", "labels"} with the processor."""
+    """Turns a list of {"image", "label", "train"} into {"pixel_values", "labels"}: the
+    processor's pixel steps on images already at their final size, then, for training batches,
+    MixUp/CutMix on a share of them."""
 
     def __init__(
         self,
-        processor,
+        processor: Any,
         *,
-        train: bool,
         num_labels: int,
         mixup_alpha: float = 0.0,
         cutmix_alpha: float = 0.0,
         mix_prob: float = 0.0,
     ) -> None:
         self.processor = processor
-        self.train = train
         self.num_labels = num_labels
         self.mixup_alpha = mixup_alpha
         self.cutmix_alpha = cutmix_alpha
@@ -138,15 +159,11 @@ class Collator:
 
         images = [item["image"] for item in batch]
         labels = torch.tensor([item["label"] for item in batch], dtype=torch.long)
-        if self.train:
-            # Geometry came from the augmentation; keep the processor's pixel steps only.
-            pixels = self.processor(
-                images, do_resize=False, do_center_crop=False, return_tensors="pt"
-            )["pixel_values"]
-        else:
-            pixels = self.processor(images, return_tensors="pt")["pixel_values"]
+        pixels = self.processor(images, do_resize=False, do_center_crop=False, return_tensors="pt")[
+            "pixel_values"
+        ]
         if (
-            self.train
+            all(item.get("train", False) for item in batch)
             and (self.mixup_alpha > 0 or self.cutmix_alpha > 0)
             and random.random() < self.mix_prob
         ):

@@ -12,7 +12,7 @@ from typing import Any
 
 from transformers import Trainer, TrainerCallback
 
-from edgeclass.trainer.loop import make_loss
+from edgeclass.trainer.optimization import make_loss
 from edgeclass.trainer.teacher import Teacher
 
 
@@ -77,7 +77,7 @@ class TeacherMetric(TrainerCallback):
         self.tracker = tracker
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs) -> Any:
-        from edgeclass.trainer.loop import epoch_number
+        from edgeclass.trainer.callbacks import epoch_number
 
         if state.is_world_process_zero:
             self.tracker.log_metrics(
