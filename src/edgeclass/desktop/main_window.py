@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
 
         if model_dir is not None:
             return self.load_model(model_dir)
-        remembered = self.settings.value("model/last_dir", "", str)
+        remembered = self.prefs.last_model_dir()
         named = named_model_dir()
         if remembered and not named and self.load_model(remembered, show_errors=False):
             return True
@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         return True
 
     def choose_model(self) -> None:
-        start = self.settings.value("model/last_dir", "", str) or self.prefs.last_folder()
+        start = self.prefs.last_model_dir() or self.prefs.last_folder()
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
         if folder:
             self.load_model(folder, remember=True)

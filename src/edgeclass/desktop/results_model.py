@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -59,7 +61,7 @@ class ResultsModel(QAbstractTableModel):
     """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
     and become QPixmap (in a QIcon) here, on the UI thread, when a row is first shown."""
 
-    def __init__(self, parent=None, *, threshold: float = 0.0) -> None:
+    def __init__(self, parent: QObject | None = None, *, threshold: float = 0.0) -> None:
         super().__init__(parent)
         self._results: list[ClassificationResult] = []
         # QImage as it arrived; replaced by a QIcon the first time the row is painted, so
@@ -80,7 +82,7 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return HEADERS[section]
@@ -92,7 +94,7 @@ class ResultsModel(QAbstractTableModel):
             return section + 1
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._results):
             return None
         result = self._results[index.row()]
@@ -263,7 +265,7 @@ class ResultsModel(QAbstractTableModel):
         return f"{mark}{truth}"
 
     @staticmethod
-    def _display(result: ClassificationResult, column: int):
+    def _display(result: ClassificationResult, column: int) -> str | None:
         if column == NAME:
             return display_path(Path(result.path).name)  # Qt would drop undecodable bytes
         if column == FOLDER:
@@ -279,7 +281,7 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _sort_key(result: ClassificationResult, column: int, row: int):
+    def _sort_key(result: ClassificationResult, column: int, row: int) -> str | float | int:
         if column == NAME:
             return Path(result.path).name.lower()
         if column == FOLDER:
@@ -311,7 +313,7 @@ def _to_icon(image: QImage | None) -> QIcon | None:
 class ResultsFilterProxy(QSortFilterProxyModel):
     """Sorts by `SortRole` and shows one label, the problem rows, or everything."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._label = ALL_LABELS
         self.setSortRole(SortRole)
@@ -335,6 +337,7 @@ class ResultsFilterProxy(QSortFilterProxyModel):
         if self._label == ALL_LABELS:
             return True
         model = self.sourceModel()
+        assert isinstance(model, ResultsModel)
         result: ClassificationResult = model.data(
             model.index(source_row, 0, source_parent), ResultRole
         )
