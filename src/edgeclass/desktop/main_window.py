@@ -6,7 +6,7 @@ holds the rows. Menus are built in one place, `_build_menus`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
             results=self.results_model.results,
             threshold=self.results_model.threshold,
             start_folder=self.prefs.last_folder,
+            relocate=self._photos_moved,
         )
         build_menu_bar(self)
 
@@ -354,6 +355,10 @@ class MainWindow(QMainWindow):
             self.detail_pane.show_result(None)
 
     # --- view state ---------------------------------------------------------------------------
+
+    def _photos_moved(self, moves: Mapping[str, str]) -> None:
+        self.results_model.relocate(moves)
+        self.splitter.refresh_detail()
 
     def _threshold_changed(self, percent: int) -> None:
         self.results_model.set_threshold(percent / 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -196,6 +198,24 @@ class ResultsModel(QAbstractTableModel):
         self._recount()
         if self._results:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._results) - 1, MESSAGE))
+
+    def relocate(self, moves: Mapping[str, str]) -> int:
+        """Point rows at the new place of files moved on disk ({old path: new path}; an old
+        path may be given absolute where the row holds it relative). Returns rows changed."""
+        changed: list[int] = []
+        for row, result in enumerate(self._results):
+            new = moves.get(result.path) or moves.get(os.path.abspath(result.path))
+            if new is None or new == result.path:
+                continue
+            del self._row_of_path[result.path]
+            self._row_of_path[new] = row
+            if result.path in self._truths:
+                self._truths[new] = self._truths.pop(result.path)
+            self._results[row] = dataclasses.replace(result, path=new)
+            changed.append(row)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), MESSAGE))
+        return len(changed)
 
     def truth_of(self, path: str) -> str | None:
         return self._truths.get(path)
