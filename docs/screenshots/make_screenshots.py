@@ -1,19 +1,18 @@
 """Regenerate the desktop screenshots in docs/screenshots/ from the real window.
 
-    python docs/screenshots/make_screenshots.py            # all variants, under Xvfb if needed
+    python docs/screenshots/make_screenshots.py            # all variants
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py   # without a display
 
-It needs an X display; without one it re-runs itself under `xvfb-run` (Debian: apt-get install
-xvfb). Every picture in the window is generated here (gradients and shapes, no photos), and the
-model is a demo built here too: a genuine ONNX colour-scene classifier (mean colour -> nearest of
-five scene colours, as one linear layer), so the labels in the screenshots mean something without
-shipping anyone's photos or weights. It needs the `onnx` package (in the quantize/dev extras).
+Without an X display it re-runs itself under `xvfb-run` when there is one (Debian: apt-get
+install xvfb); with QT_QPA_PLATFORM=offscreen it draws without any display. The model is the
+real bundled default (cat vs dog). The pictures are cartoon cats and dogs drawn here with
+Pillow (no photos, so they may be published), in `cat/` and `dog/` folders so the window shows
+the truth beside each answer. The model's answers on them are its own: it gets some wrong.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import random
 import shutil
@@ -27,81 +26,15 @@ from PIL import Image, ImageDraw, ImageFilter
 HERE = Path(__file__).resolve().parent
 # (name, scale, colour scheme, window size in logical pixels)
 VARIANTS = (
-    ("desktop-light", 1, "light", (1200, 760)),
-    ("desktop-dark", 1, "dark", (1200, 760)),
+    ("desktop-light", 1, "light", (1280, 780)),
+    ("desktop-dark", 1, "dark", (1280, 780)),
     ("desktop-light-2x", 2, "light", (1100, 700)),
     ("desktop-no-model", 1, "light", (900, 560)),
-    ("about-model", 1, "light", (1200, 760)),
+    ("about-model", 1, "light", (1280, 780)),
+    ("sort-dialog", 1, "light", (1280, 780)),
+    ("evaluation", 1, "light", (1280, 780)),
 )
-SCENES = {  # label: mean colour in RGB, 0..1
-    "sunset": (0.93, 0.52, 0.30),
-    "forest": (0.22, 0.55, 0.28),
-    "ocean": (0.16, 0.42, 0.78),
-    "snow": (0.88, 0.91, 0.96),
-    "night": (0.10, 0.11, 0.22),
-}
-
-
-# --- the demo model ---------------------------------------------------------------------------
-
-
-def build_demo_model(folder: Path, sharpness: float = 5.0) -> Path:
-    """model.onnx + config.json + preprocessor_config.json + MODEL_CARD.md, HF layout.
-
-    logit_k = -sharpness * |mean_colour - scene_k|^2, which is linear in the mean colour once the
-    term common to every class is dropped: 2s * x.p_k - s * |p_k|^2.
-    """
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    labels = list(SCENES)
-    # The MobileViT processor flips RGB to BGR, so the weights take channels in BGR order.
-    prototypes = np.array([SCENES[label][::-1] for label in labels], dtype=np.float32)
-    weights = (2 * sharpness * prototypes.T).astype(np.float32)  # (3, K)
-    bias = (-sharpness * (prototypes**2).sum(axis=1)).astype(np.float32)  # (K,)
-    graph = helper.make_graph(
-        [
-            helper.make_node("ReduceMean", ["pixel_values"], ["mean"], axes=[2, 3], keepdims=0),
-            helper.make_node("MatMul", ["mean", "weights"], ["scores"]),
-            helper.make_node("Add", ["scores", "bias"], ["logits"]),
-        ],
-        "demo_colour_scenes",
-        [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["batch", 3, 64, 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", len(labels)])],
-        [numpy_helper.from_array(weights, "weights"), numpy_helper.from_array(bias, "bias")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, folder / "model.onnx")
-    config = {
-        "model_type": "demo-colour-scenes",
-        "id2label": {str(i): label for i, label in enumerate(labels)},
-        "label2id": {label: i for i, label in enumerate(labels)},
-    }
-    (folder / "config.json").write_text(json.dumps(config, indent=2))
-    preprocessor = {
-        "image_processor_type": "MobileViTImageProcessor",
-        "do_resize": True,
-        "size": {"shortest_edge": 72},
-        "resample": 2,
-        "do_center_crop": True,
-        "crop_size": {"height": 64, "width": 64},
-        "do_rescale": True,
-        "rescale_factor": 1 / 255,
-        "do_flip_channel_order": True,
-    }
-    (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2))
-    (folder / "MODEL_CARD.md").write_text(
-        "# Colour scenes (demo)\n\n"
-        "A demonstration model for the edgeclass screenshots, built by "
-        "`docs/screenshots/make_screenshots.py`. It is not trained: it compares a picture's mean "
-        "colour with five scene colours (sunset, forest, ocean, snow, night).\n\n"
-        "Use a model trained with `edgeclass train` and `edgeclass quantize` for real photos.\n"
-    )
-    return folder
+PICTURES_PER_LABEL = 8
 
 
 # --- the pictures -----------------------------------------------------------------------------
@@ -109,86 +42,131 @@ def build_demo_model(folder: Path, sharpness: float = 5.0) -> Path:
 
 def _gradient(size: tuple[int, int], top, bottom) -> Image.Image:
     height = size[1]
-    column = Image.new("RGB", (1, height))
+    col = Image.new("RGB", (1, height))
     for y in range(height):
         t = y / (height - 1)
-        column.putpixel(
+        col.putpixel(
             (0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
         )
-    return column.resize(size)
+    return col.resize(size)
 
 
-def draw_scene(kind: str, seed: int, size=(480, 360)) -> Image.Image:
-    rng = random.Random(f"{kind}-{seed}")
-    width, height = size
-    jitter = lambda c: tuple(max(0, min(255, v + rng.randint(-18, 18))) for v in c)  # noqa: E731
-    if kind == "sunset":
-        image = _gradient(size, jitter((250, 120, 60)), jitter((235, 170, 90)))
-        draw = ImageDraw.Draw(image)
-        r = rng.randint(40, 70)
-        cx = rng.randint(r, width - r)
-        draw.ellipse((cx - r, height * 0.6 - r, cx + r, height * 0.6 + r), fill=(255, 215, 120))
-        draw.rectangle((0, height * 0.7, width, height), fill=jitter((200, 95, 70)))
-    elif kind == "forest":
-        image = _gradient(size, jitter((150, 200, 160)), jitter((40, 110, 50)))
-        draw = ImageDraw.Draw(image)
-        for _ in range(rng.randint(9, 16)):
-            x = rng.randint(-20, width + 20)
-            h = rng.randint(height // 3, int(height * 0.8))
-            base = height - rng.randint(0, 30)
-            draw.polygon(
-                [(x, base - h), (x - h // 4, base), (x + h // 4, base)], fill=jitter((30, 90, 40))
+FURS_CAT = [(226, 140, 60), (120, 120, 125), (40, 38, 40), (235, 225, 210), (170, 120, 80)]
+FURS_DOG = [(196, 140, 80), (120, 80, 45), (230, 200, 140), (60, 45, 35), (245, 240, 230)]
+BGS = [
+    ((200, 215, 230), (150, 170, 190)),
+    ((190, 220, 170), (90, 150, 70)),
+    ((240, 225, 200), (200, 170, 140)),
+    ((215, 205, 225), (160, 150, 180)),
+]
+
+
+def draw_cat(seed: int, size=(480, 360)) -> Image.Image:
+    """A cartoon cat's face: pointed ears, slit pupils, whiskers."""
+    rng = random.Random(f"cat{seed}")
+    w, h = size
+    img = _gradient(size, *rng.choice(BGS))
+    d = ImageDraw.Draw(img)
+    fur = FURS_CAT[seed % len(FURS_CAT)]
+    cx, cy, r = w / 2 + rng.randint(-40, 40), h / 2 + 30, rng.randint(100, 125)
+    dark = tuple(max(0, c - 50) for c in fur)
+    # body
+    d.ellipse((cx - r * 1.1, cy + r * 0.6, cx + r * 1.1, cy + r * 2.4), fill=dark)
+    # ears
+    for s in (-1, 1):
+        d.polygon(
+            [
+                (cx + s * r * 0.95, cy - r * 0.3),
+                (cx + s * r * 0.75, cy - r * 1.35),
+                (cx + s * r * 0.2, cy - r * 0.85),
+            ],
+            fill=fur,
+        )
+        d.polygon(
+            [
+                (cx + s * r * 0.82, cy - r * 0.45),
+                (cx + s * r * 0.72, cy - r * 1.1),
+                (cx + s * r * 0.38, cy - r * 0.8),
+            ],
+            fill=(240, 170, 180),
+        )
+    d.ellipse((cx - r, cy - r * 0.9, cx + r, cy + r * 0.85), fill=fur)
+    eye = rng.choice([(120, 190, 60), (230, 190, 40), (90, 160, 200)])
+    for s in (-1, 1):
+        ex, ey = cx + s * r * 0.4, cy - r * 0.15
+        d.ellipse(
+            (ex - r * 0.2, ey - r * 0.14, ex + r * 0.2, ey + r * 0.14),
+            fill=eye,
+            outline=(20, 20, 20),
+            width=2,
+        )
+        d.ellipse((ex - r * 0.04, ey - r * 0.13, ex + r * 0.04, ey + r * 0.13), fill=(10, 10, 10))
+    ny = cy + r * 0.2
+    d.polygon([(cx - r * 0.09, ny), (cx + r * 0.09, ny), (cx, ny + r * 0.09)], fill=(230, 120, 140))
+    d.line([(cx, ny + r * 0.09), (cx, ny + r * 0.2)], fill=(40, 30, 30), width=2)
+    d.arc((cx - r * 0.2, ny + r * 0.1, cx, ny + r * 0.3), 0, 180, fill=(40, 30, 30), width=2)
+    d.arc((cx, ny + r * 0.1, cx + r * 0.2, ny + r * 0.3), 0, 180, fill=(40, 30, 30), width=2)
+    wc = (250, 250, 250) if sum(fur) < 400 else (60, 60, 60)
+    for s in (-1, 1):
+        for k in (-1, 0, 1):
+            d.line(
+                [
+                    (cx + s * r * 0.25, ny + r * 0.12),
+                    (cx + s * r * 1.05, ny + r * (0.05 + 0.15 * k)),
+                ],
+                fill=wc,
+                width=2,
             )
-    elif kind == "ocean":
-        image = _gradient(size, jitter((120, 180, 235)), jitter((20, 70, 160)))
-        draw = ImageDraw.Draw(image)
-        for row in range(6):
-            y0 = height * 0.45 + row * 28
-            points = [(x, y0 + 8 * math.sin(x / 30 + row + seed)) for x in range(0, width + 10, 10)]
-            draw.line(points, fill=jitter((210, 230, 250)), width=3)
-    elif kind == "snow":
-        image = _gradient(size, jitter((200, 220, 245)), (250, 250, 252))
-        draw = ImageDraw.Draw(image)
-        peak = rng.randint(width // 4, 3 * width // 4)
-        draw.polygon(
-            [(peak, height * 0.25), (peak - 260, height), (peak + 260, height)],
-            fill=(235, 240, 248),
-        )
-        draw.polygon(
-            [(peak, height * 0.25), (peak - 60, height * 0.42), (peak + 55, height * 0.4)],
-            fill=(255, 255, 255),
-        )
-    else:  # night
-        image = _gradient(size, jitter((10, 12, 40)), jitter((30, 30, 70)))
-        draw = ImageDraw.Draw(image)
-        for _ in range(60):
-            x, y = rng.randrange(width), rng.randrange(int(height * 0.8))
-            draw.point((x, y), fill=(255, 255, 230))
-        mx, my = rng.randint(60, width - 60), rng.randint(40, 120)
-        draw.ellipse((mx - 26, my - 26, mx + 26, my + 26), fill=(245, 240, 210))
-    return image.filter(ImageFilter.SMOOTH)
+    return img.filter(ImageFilter.SMOOTH)
 
 
-def write_scene_folder(folder: Path) -> list[Path]:
-    names = {
-        "sunset": "beach-evening",
-        "forest": "woods-walk",
-        "ocean": "harbour",
-        "snow": "alps",
-        "night": "stars",
-    }
+def draw_dog(seed: int, size=(480, 360)) -> Image.Image:
+    """A cartoon dog's face: floppy ears, a muzzle, a big nose."""
+    rng = random.Random(f"dog{seed}")
+    w, h = size
+    img = _gradient(size, *rng.choice(BGS))
+    d = ImageDraw.Draw(img)
+    fur = FURS_DOG[seed % len(FURS_DOG)]
+    dark = tuple(max(0, c - 70) for c in fur)
+    light = tuple(min(255, c + 45) for c in fur)
+    cx, cy, r = w / 2 + rng.randint(-40, 40), h / 2 + 20, rng.randint(95, 115)
+    d.ellipse((cx - r * 1.2, cy + r * 0.7, cx + r * 1.2, cy + r * 2.6), fill=fur)
+    d.ellipse((cx - r * 0.9, cy - r, cx + r * 0.9, cy + r * 0.9), fill=fur)
+    for s in (-1, 1):
+        d.ellipse(
+            (cx + s * r * 0.95 - r * 0.3, cy - r * 0.85, cx + s * r * 0.95 + r * 0.3, cy + r * 0.5),
+            fill=dark,
+        )
+    d.ellipse((cx - r * 0.5, cy + r * 0.05, cx + r * 0.5, cy + r * 0.85), fill=light)
+    for s in (-1, 1):
+        ex, ey = cx + s * r * 0.38, cy - r * 0.25
+        d.ellipse((ex - r * 0.12, ey - r * 0.12, ex + r * 0.12, ey + r * 0.12), fill=(45, 30, 20))
+        d.ellipse(
+            (ex - r * 0.03, ey - r * 0.08, ex + r * 0.03, ey - r * 0.02), fill=(255, 255, 255)
+        )
+    d.ellipse((cx - r * 0.2, cy + r * 0.15, cx + r * 0.2, cy + r * 0.4), fill=(25, 20, 20))
+    d.line([(cx, cy + r * 0.4), (cx, cy + r * 0.6)], fill=(40, 30, 30), width=3)
+    d.arc((cx - r * 0.3, cy + r * 0.4, cx, cy + r * 0.75), 0, 180, fill=(40, 30, 30), width=3)
+    d.arc((cx, cy + r * 0.4, cx + r * 0.3, cy + r * 0.75), 0, 180, fill=(40, 30, 30), width=3)
+    if rng.random() < 0.6:
+        d.ellipse(
+            (cx - r * 0.12, cy + r * 0.62, cx + r * 0.12, cy + r * 0.95), fill=(230, 100, 110)
+        )
+    return img.filter(ImageFilter.SMOOTH)
+
+
+def write_picture_folder(folder: Path) -> list[Path]:
+    """folder/cat/*.jpg and folder/dog/*.jpg, plus a cut-off JPEG and a text file posing as a
+    PNG (they get rows saying why they were not classified)."""
     paths = []
-    rng = random.Random(7)
-    kinds = [kind for kind in SCENES for _ in range(5)]
-    rng.shuffle(kinds)
-    for index, kind in enumerate(kinds):
-        sub = folder / ("2025-summer" if index % 2 else "2025-winter")
-        sub.mkdir(parents=True, exist_ok=True)
-        path = sub / f"{names[kind]}-{index:02d}.jpg"
-        draw_scene(kind, index).save(path, quality=88)
-        paths.append(path)
-    (folder / "2025-winter" / "IMG_0042.jpg").write_bytes(b"\xff\xd8\xff\xe0 half a file")
-    (folder / "2025-summer" / "notes.png").write_text("not a picture")
+    for label, draw in (("cat", draw_cat), ("dog", draw_dog)):
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        for index in range(PICTURES_PER_LABEL):
+            path = folder / label / f"{label}-{index + 1:02d}.jpg"
+            draw(index).save(path, quality=88)
+            paths.append(path)
+    (folder / "cat" / "IMG_0042.jpg").write_bytes(b"\xff\xd8\xff\xe0 half a file")
+    (folder / "dog" / "notes.png").write_text("not a picture")
     return paths
 
 
@@ -197,58 +175,91 @@ def write_scene_folder(folder: Path) -> list[Path]:
 
 def take(name: str, scheme: str, size: tuple[int, int]) -> None:
     """Runs inside one process with its QT_SCALE_FACTOR already set."""
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QSettings
 
     from edgeclass.desktop.application import create_application
     from edgeclass.desktop.main_window import MainWindow
+    from edgeclass.runtime.locate import bundled_model_dir
 
     app = create_application(color_scheme=scheme)
+    model = bundled_model_dir()
+    assert model is not None, "this checkout has no bundled default model"
     # A fixed folder name, so the paths in the pictures (and so the PNGs) do not change per run.
     temp_dir = Path(tempfile.gettempdir()) / "edgeclass-demo"
     shutil.rmtree(temp_dir, ignore_errors=True)
     try:
-        model = build_demo_model(temp_dir / "colour-scenes")
-        photos = temp_dir / "Pictures"
-        write_scene_folder(photos)
+        pictures = temp_dir / "Pictures"
+        write_picture_folder(pictures)
         settings = QSettings(str(temp_dir / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
         window.resize(*size)
         window.show()
-        if name == "desktop-no-model":
-            _save(window.grab(), name)
-            window.close()
-            return
-        assert window.load_model(model), "the demo model did not load"
-        loop = QEventLoop()
-        window.runFinished.connect(loop.quit)
-        window.classify_paths([photos])
-        QTimer.singleShot(60_000, loop.quit)
-        loop.exec()
-        window.threshold_spin.setValue(70)
-        shown = QEventLoop()
-        window.detail_pane.previewShown.connect(shown.quit)
-        QTimer.singleShot(10_000, shown.quit)
-        window.table.selectRow(2)
-        shown.exec()  # the sharp preview is decoded off the UI thread
-        window.statusBar().clearMessage()
-        for _ in range(20):
-            QApplication.processEvents()
+        if name != "desktop-no-model":
+            assert window.load_model(model), "the default model did not load"
+            _wait(window.runFinished, lambda: window.classify_paths([pictures]))
+            _select(window, "cat-02.jpg" if name != "desktop-dark" else "cat-04.jpg")
+        _settle()
+        if name == "desktop-light" or name == "desktop-light-2x":
+            heatmap = window.detail_pane.heatmap
+            _wait(heatmap.explainEnded, heatmap.explain)
+            _settle()
         if name == "about-model":
             from edgeclass.desktop.model_dialog import ModelDialog
 
-            dialog = ModelDialog(window.classifier.folder, window)
-            dialog.show()
-            for _ in range(20):
-                QApplication.processEvents()
-            _save(dialog.grab(), name)
-            dialog.close()
+            _grab_dialog(ModelDialog(window.classifier.folder, window), name)
+        elif name == "sort-dialog":
+            dialog = window.sort_commands.open_sort_dialog()
+            assert dialog is not None
+            _wait(dialog.previewReady, lambda: dialog.set_destination(temp_dir / "Sorted"))
+            _grab_dialog(dialog, name)
+        elif name == "evaluation":
+            window.show_evaluation()
+            _grab_dialog(window.evaluation_dialog, name)
         else:
+            window.statusBar().clearMessage()
+            _settle()
             _save(window.grab(), name)
         window.close()
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     del app
+
+
+def _wait(signal, start, timeout_ms: int = 60_000) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    start()
+    loop.exec()
+
+
+def _settle() -> None:
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(10):
+        QThreadPool.globalInstance().waitForDone(200)  # previews decoded off the UI thread
+        QApplication.processEvents()
+
+
+def _select(window, file_name: str) -> None:
+    from edgeclass.desktop.results_model import ResultRole
+
+    for row in range(window.proxy.rowCount()):
+        index = window.proxy.index(row, 0)
+        if Path(index.data(ResultRole).path).name == file_name:
+            window.table.selectRow(row)
+            return
+    raise LookupError(file_name)
+
+
+def _grab_dialog(dialog, name: str) -> None:
+    dialog.show()
+    _settle()
+    _save(dialog.grab(), name)
+    dialog.close()
 
 
 def _save(pixmap, name: str) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from PySide6.QtWidgets import QFormLayout, QLabel
 
 from edgeclass.desktop.model_dialog import ModelDialog
 from edgeclass.desktop.model_summary import NO_REPORT
@@ -47,6 +48,19 @@ def test_accuracy_on_held_out_photos_comes_first(qtbot, default_folder):
     assert "/work" not in text and "/tmp" not in text and str(default_folder) not in text
     assert "{" not in text  # no raw JSON
     assert dialog.card.toPlainText().strip()  # the model card is a tab of its own
+
+
+def test_every_detail_is_shown_whole_when_the_dialog_opens(qtbot, default_folder):
+    dialog = ModelDialog(ModelFolder.load(default_folder))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    for row in range(dialog.details.rowCount()):
+        item = dialog.details.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        label = item.widget() if item is not None else None
+        if isinstance(label, QLabel):  # a wrapped value needs its lines' height at its width
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+            assert label.width() > dialog.width() // 2, label.text()  # not squeezed into a column
 
 
 def test_a_float_model_says_so(qtbot, tmp_path, default_folder):

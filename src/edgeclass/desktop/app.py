@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 DESCRIPTION = (
     "edgeclass desktop: drop photos on a window and see what they are. Offline and private: "
@@ -38,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def warn_about_a_broken_binding(parent) -> None:
+def warn_about_a_broken_binding(parent: QWidget | None) -> None:
     """Said before any work, so nobody loses a session's results to the crash."""
     from PySide6.QtWidgets import QMessageBox
 

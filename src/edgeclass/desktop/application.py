@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 
-def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
+def create_application(argv: Sequence[str] = (), color_scheme: str = "system") -> QApplication:
     """The QApplication with its identity (QSettings location), icon and palette."""
     from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
     from PySide6.QtGui import QGuiApplication
@@ -23,7 +27,10 @@ def create_application(argv: Sequence[str] = (), color_scheme: str = "system"):
     # The UI thread shares the GIL with the classification threads; a shorter switch interval
     # lets it take the GIL back sooner, so repaints and input are not kept waiting.
     sys.setswitchinterval(0.001)
-    app = QApplication.instance()
+    existing = QApplication.instance()
+    if existing is not None and not isinstance(existing, QApplication):
+        raise RuntimeError("A QCoreApplication without widgets is already running.")
+    app = existing
     if app is None:
         # Qt 6 is high-DPI aware by default; pass fractional scales (125%, 150%) through as is.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 NO_MODEL_HINT = (
@@ -56,7 +65,7 @@ class DropZone(QFrame):
         self._button = QPushButton("Open Photos…", self)
         self._button.clicked.connect(self.openRequested)
 
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         layout.setSpacing(10)
         layout.addStretch(1)
@@ -106,7 +115,7 @@ class DropZone(QFrame):
         self._button.setVisible(not compact)
         title_font = self.font() if compact else self._title_font
         self._title.setFont(title_font)
-        layout = self.layout()
+        layout = self._layout
         if compact:
             layout.setContentsMargins(12, 6, 12, 6)
             layout.activate()
@@ -137,7 +146,7 @@ class DropZone(QFrame):
         self._highlight = on
         self.update()
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         # Painted from the palette on every paint (no style sheet), so the zone follows a
         # light/dark switch of the system while the app runs.
         palette = self.palette()
@@ -164,7 +173,7 @@ class DropZone(QFrame):
         else:
             event.ignore()
 
-    def dragLeaveEvent(self, event) -> None:
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._set_highlight(False)
         super().dragLeaveEvent(event)
 

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from edgeclass.desktop.results_model import ResultsModel
 from edgeclass.errors import DataError
-from edgeclass.runtime.evaluation import Evaluation, Prediction, scan_labelled_folder
+from edgeclass.runtime.evaluation import Evaluation, Prediction
+from edgeclass.runtime.labelled_folder import scan_labelled_folder
 
 
 def truths_in(paths: Iterable[Path], labels: Sequence[str]) -> dict[str, str]:

@@ -6,7 +6,7 @@ holds the rows. Menus are built in one place, `_build_menus`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
             results=self.results_model.results,
             threshold=self.results_model.threshold,
             start_folder=self.prefs.last_folder,
+            relocate=self._photos_moved,
         )
         build_menu_bar(self)
 
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
 
         if model_dir is not None:
             return self.load_model(model_dir)
-        remembered = self.settings.value("model/last_dir", "", str)
+        remembered = self.prefs.last_model_dir()
         named = named_model_dir()
         if remembered and not named and self.load_model(remembered, show_errors=False):
             return True
@@ -246,7 +247,7 @@ class MainWindow(QMainWindow):
         return True
 
     def choose_model(self) -> None:
-        start = self.settings.value("model/last_dir", "", str) or self.prefs.last_folder()
+        start = self.prefs.last_model_dir() or self.prefs.last_folder()
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
         if folder:
             self.load_model(folder, remember=True)
@@ -354,6 +355,10 @@ class MainWindow(QMainWindow):
             self.detail_pane.show_result(None)
 
     # --- view state ---------------------------------------------------------------------------
+
+    def _photos_moved(self, moves: Mapping[str, str]) -> None:
+        self.results_model.relocate(moves)
+        self.splitter.refresh_detail()
 
     def _threshold_changed(self, percent: int) -> None:
         self.results_model.set_threshold(percent / 100)

@@ -41,7 +41,7 @@ class ModelDialog(QDialog):
 
         details = QWidget(self)
         form = QFormLayout(details)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name, text in summary.rows:
             form.addRow(f"{name}:", _value_label(text, details))
         if summary.per_class:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -59,7 +63,7 @@ class ResultsModel(QAbstractTableModel):
     """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
     and become QPixmap (in a QIcon) here, on the UI thread, when a row is first shown."""
 
-    def __init__(self, parent=None, *, threshold: float = 0.0) -> None:
+    def __init__(self, parent: QObject | None = None, *, threshold: float = 0.0) -> None:
         super().__init__(parent)
         self._results: list[ClassificationResult] = []
         # QImage as it arrived; replaced by a QIcon the first time the row is painted, so
@@ -80,7 +84,7 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return HEADERS[section]
@@ -92,7 +96,7 @@ class ResultsModel(QAbstractTableModel):
             return section + 1
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._results):
             return None
         result = self._results[index.row()]
@@ -195,6 +199,24 @@ class ResultsModel(QAbstractTableModel):
         if self._results:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._results) - 1, MESSAGE))
 
+    def relocate(self, moves: Mapping[str, str]) -> int:
+        """Point rows at the new place of files moved on disk ({old path: new path}; an old
+        path may be given absolute where the row holds it relative). Returns rows changed."""
+        changed: list[int] = []
+        for row, result in enumerate(self._results):
+            new = moves.get(result.path) or moves.get(os.path.abspath(result.path))
+            if new is None or new == result.path:
+                continue
+            del self._row_of_path[result.path]
+            self._row_of_path[new] = row
+            if result.path in self._truths:
+                self._truths[new] = self._truths.pop(result.path)
+            self._results[row] = dataclasses.replace(result, path=new)
+            changed.append(row)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), MESSAGE))
+        return len(changed)
+
     def truth_of(self, path: str) -> str | None:
         return self._truths.get(path)
 
@@ -263,7 +285,7 @@ class ResultsModel(QAbstractTableModel):
         return f"{mark}{truth}"
 
     @staticmethod
-    def _display(result: ClassificationResult, column: int):
+    def _display(result: ClassificationResult, column: int) -> str | None:
         if column == NAME:
             return display_path(Path(result.path).name)  # Qt would drop undecodable bytes
         if column == FOLDER:
@@ -279,7 +301,7 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _sort_key(result: ClassificationResult, column: int, row: int):
+    def _sort_key(result: ClassificationResult, column: int, row: int) -> str | float | int:
         if column == NAME:
             return Path(result.path).name.lower()
         if column == FOLDER:
@@ -311,7 +333,7 @@ def _to_icon(image: QImage | None) -> QIcon | None:
 class ResultsFilterProxy(QSortFilterProxyModel):
     """Sorts by `SortRole` and shows one label, the problem rows, or everything."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._label = ALL_LABELS
         self.setSortRole(SortRole)
@@ -335,6 +357,7 @@ class ResultsFilterProxy(QSortFilterProxyModel):
         if self._label == ALL_LABELS:
             return True
         model = self.sourceModel()
+        assert isinstance(model, ResultsModel)
         result: ClassificationResult = model.data(
             model.index(source_row, 0, source_parent), ResultRole
         )

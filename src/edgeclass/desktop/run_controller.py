@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypedDict
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
@@ -78,6 +79,8 @@ class RunController(QObject):
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def _start_next(self) -> None:
+        if self.classifier is None:
+            raise RuntimeError("no model loaded")
         paths, self._queue = self._queue, []
         # Rows with a label stay; failed rows are tried again (the file may have been fixed).
         labelled = {r.path for r in self.results_model.results() if r.ok}
@@ -115,7 +118,12 @@ class RunController(QObject):
         self.runFinished.emit(outcome)
 
 
-def desktop_thread_counts(cpus: int | None = None) -> dict[str, int]:
+class ThreadCounts(TypedDict):
+    threads: int
+    decode_threads: int
+
+
+def desktop_thread_counts(cpus: int | None = None) -> ThreadCounts:
     """Half the cores for inference, half for decoding: unlike the CLI, the app keeps CPU
     for its own window, so the UI stays responsive while a big folder is classified."""
     cpus = cpus or os.cpu_count() or 2

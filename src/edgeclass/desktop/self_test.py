@@ -14,13 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgeclass.desktop.sample_images import write_sample_images
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
 
 TIMEOUT_MS = 120_000
 
 
-def _quiet_offscreen_notes(mode, context, message: str) -> None:
+def _quiet_offscreen_notes(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
     """The offscreen platform's notes about window hints are noise here; the rest is shown."""
     if "propagateSizeHints" not in message:
         print(message, file=sys.stderr)
@@ -44,7 +48,7 @@ def run_self_test(model_dir: str | None = None, qt_args: Sequence[str] = ()) -> 
     started = time.perf_counter()
     qInstallMessageHandler(_quiet_offscreen_notes)
     app = create_application(qt_args)
-    summary: dict = {"self_test": "edgeclass-desktop", "qt": qVersion()}
+    summary: dict[str, object] = {"self_test": "edgeclass-desktop", "qt": qVersion()}
     errors: list[str] = []
     broken_binding = binding_problem()
     if broken_binding:

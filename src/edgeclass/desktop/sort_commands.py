@@ -7,7 +7,7 @@ Undo is `edgeclass.organize.undo_journal` on a worker thread behind a cancellabl
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from edgeclass.desktop.background import SUCCEEDED, Task, TaskRunner
 from edgeclass.desktop.sort_dialog import SortDialog
-from edgeclass.organize import UndoOutcome, undo_journal
+from edgeclass.organize import Mode, SortOutcome, UndoOutcome, read_journal, undo_journal
 from edgeclass.runtime.progress import ProgressCallback
 from edgeclass.runtime.results import ClassificationResult
 
@@ -35,6 +35,7 @@ class SortCommands(QObject):
         results: Callable[[], Sequence[ClassificationResult]],
         threshold: Callable[[], float],
         start_folder: Callable[[], str],
+        relocate: Callable[[Mapping[str, str]], object],
     ) -> None:
         super().__init__(parent)
         self._parent = parent
@@ -42,6 +43,7 @@ class SortCommands(QObject):
         self._results = results
         self._threshold = threshold
         self._start_folder = start_folder
+        self._relocate = relocate  # rows follow the files a move or its undo put elsewhere
         self.runner = TaskRunner(self)
         self.dialog: SortDialog | None = None
         self.sort_action = QAction("&Sort into Folders…", parent)
@@ -92,6 +94,10 @@ class SortCommands(QObject):
     def _sort_ended(self, _how: str, journal: str) -> None:
         if journal:
             self._settings.setValue(LAST_JOURNAL_KEY, journal)
+        outcome = self.dialog.outcome if self.dialog is not None else None
+        moves = moves_of_sort(outcome, Path(journal) if journal else None)
+        if moves:
+            self._relocate(moves)
         self.refresh()
 
     def _dialog_closed(self, _result: int) -> None:
@@ -127,6 +133,8 @@ class SortCommands(QObject):
             progress.close()
             progress.deleteLater()
             summary = _undo_text(outcome[0]) if outcome else f"Undo failed: {failed[0]}"
+            if outcome and outcome[0].mode == Mode.MOVE.value:
+                self._relocate({entry.target: entry.source for entry in outcome[0].restored})
             complete = outcome and not outcome[0].failed and not outcome[0].cancelled
             if how == SUCCEEDED and complete:
                 self._settings.remove(LAST_JOURNAL_KEY)  # done: nothing left to undo
@@ -142,6 +150,21 @@ class SortCommands(QObject):
     def wait(self) -> None:
         """Cancel and wait for a running undo (the window is closing)."""
         self.runner.wait_all()
+
+
+def moves_of_sort(outcome: SortOutcome | None, journal: Path | None) -> dict[str, str]:
+    """{old path: new path} of the files a sort moved. A sort stopped by an error returns no
+    outcome; then its journal says which moves were done."""
+    if outcome is not None:
+        if outcome.mode is not Mode.MOVE:
+            return {}
+        return {str(planned.source): str(final) for planned, final in outcome.placed}
+    if journal is None or not journal.is_file():
+        return {}
+    written = read_journal(journal)
+    if written.mode != Mode.MOVE.value:
+        return {}
+    return {e.source: e.target for e in written.entries.values() if e.last == "done"}
 
 
 def _show_progress(progress: QProgressDialog, done: int, total: int) -> None:

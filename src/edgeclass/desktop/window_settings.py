@@ -28,6 +28,10 @@ class WindowSettings:
     def last_folder(self) -> str:
         return str(self.settings.value("paths/last_folder", str(Path.home()), str))
 
+    def last_model_dir(self) -> str:
+        """The model folder chosen in the app last time; "" when none."""
+        return str(self.settings.value("model/last_dir", "", str))
+
     def remember_folder(self, folder: Path) -> None:
         if folder.is_dir():
             self.settings.setValue("paths/last_folder", str(folder))

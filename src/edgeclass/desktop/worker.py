@@ -10,12 +10,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, QThread, Signal
 from PySide6.QtGui import QImage
 
 from edgeclass.desktop.thumbnails import THUMBNAIL_SIZE, make_thumbnail
 from edgeclass.runtime.results import ClassificationResult
+
+if TYPE_CHECKING:
+    from edgeclass.runtime.classifier import Classifier
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class ClassifyWorker(QRunnable):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier,
         paths: Iterable[Path],
         *,
         skip: Iterable[str] = (),
