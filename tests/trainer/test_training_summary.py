@@ -119,7 +119,7 @@ def test_the_model_card_reads_the_summary_through_it(tmp_path):
 
     (tmp_path / "training_summary.json").write_text(json.dumps(WRITTEN_BEFORE_SCHEMA))
     assert _training_lines(tmp_path) == [
-        "- data: `../shared/data/catsdogs`",
+        "- data: `data/catsdogs`",  # a folder by its last two parts: the card ships
         "- epochs: `60`",
         "- MLflow run `abc123`",
     ]
