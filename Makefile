@@ -32,6 +32,7 @@ lint: dev
 	$(BIN)/ruff format --check src tests bench packaging recipes
 	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
+	$(BIN)/vulture src vulture_whitelist.py --min-confidence 60
 
 format:
 	$(BIN)/ruff format src tests bench packaging recipes

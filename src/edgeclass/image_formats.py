@@ -44,11 +44,6 @@ SUFFIX_MIME_TYPES = {
 }
 
 
-def mime_types() -> list[str]:
-    """The MIME types of the image files edgeclass reads, sorted, each once."""
-    return sorted(set(SUFFIX_MIME_TYPES.values()))
-
-
 def extensions_text(separator: str = " ") -> str:
     """The extensions for help texts, sorted: `.avif .bmp .gif ...`."""
     return separator.join(sorted(IMAGE_EXTENSIONS))

@@ -34,7 +34,7 @@ def test_queued_paths_run_one_after_another_and_finish_once(qtbot, tiny_model_di
     assert len(started) == 2  # one worker per queued batch of paths
     paths = [r.path for r in controller.results_model.results()]
     assert sorted(paths) == sorted(str(p) for p in [*first, *second])
-    assert controller.run_count() == 5
+    assert controller.tally.done == 5
     assert not controller.is_busy()
 
 
@@ -46,7 +46,7 @@ def test_a_path_already_in_the_table_is_not_classified_again(qtbot, tiny_model_d
     with qtbot.waitSignal(controller.runFinished, timeout=60_000):
         controller.classify(photos)
     assert controller.results_model.rowCount() == 3
-    assert controller.run_count() == 0
+    assert controller.tally.done == 0
 
 
 def test_cancel_ends_the_run_and_drops_the_queue(qtbot, tiny_model_dir, tmp_path):
@@ -72,4 +72,4 @@ def test_classify_again_replaces_every_row(qtbot, tiny_model_dir, tmp_path):
     with qtbot.waitSignal(controller.runFinished, timeout=60_000):
         controller.classify_again()
     assert controller.results_model.results() == before
-    assert controller.run_count() == 2
+    assert controller.tally.done == 2

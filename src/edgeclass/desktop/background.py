@@ -42,9 +42,6 @@ class Task(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     @Slot()
     def run(self) -> None:
         lower_thread_priority()

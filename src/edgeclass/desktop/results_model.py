@@ -339,9 +339,6 @@ class ResultsFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SortRole)
         self.setDynamicSortFilter(True)
 
-    def label_filter(self) -> str:
-        return self._label
-
     def set_label_filter(self, label: str) -> None:
         if label == self._label:
             return

@@ -68,10 +68,6 @@ class RunController(QObject):
     def is_busy(self) -> bool:
         return self._worker is not None
 
-    def run_count(self) -> int:
-        """Rows received in the current (or last) run."""
-        return self.tally.done
-
     def wait_for_done(self, timeout_ms: int = 10_000) -> None:
         """Cancel and wait: the worker stops within one batch, so no thread outlives its owner."""
         self.cancel()

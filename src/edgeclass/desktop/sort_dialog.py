@@ -296,9 +296,6 @@ class SortDialog(QDialog):
         if self._task is None and self._plan is not None and self._plan.files:
             self.run_task(self.prepare_task())
 
-    def is_running(self) -> bool:
-        return self._task is not None
-
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from edgeclass.runtime.images import ImageLoadError, decode_image
@@ -50,12 +49,3 @@ def make_thumbnail(path: str | Path, size: int = THUMBNAIL_SIZE) -> QImage | Non
 def load_preview(path: str | Path, max_side: int) -> QImage | None:
     """A larger preview for the detail pane (same rules as the thumbnail)."""
     return make_thumbnail(path, max_side)
-
-
-def scaled_to(image: QImage, width: int, height: int) -> QImage:
-    return image.scaled(
-        width,
-        height,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )

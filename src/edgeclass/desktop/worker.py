@@ -103,9 +103,6 @@ class ClassifyWorker(QRunnable):
     def cancel(self) -> None:
         self._cancel.set()
 
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     def run(self) -> None:
         lower_thread_priority()
         self.signals.started.emit()

@@ -77,7 +77,7 @@ class JournalWriter:
     def __enter__(self) -> JournalWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.close()
 
 
@@ -105,7 +105,6 @@ class Journal:
     header: dict[str, Any]
     entries: dict[int, Entry]
     created_folders: list[str]  # label folders the sort made (undo removes them when empty)
-    torn_tail: bool  # the last line was cut short (a crash while writing it)
 
     @property
     def mode(self) -> str:
@@ -120,7 +119,6 @@ def read_journal(path: str | Path) -> Journal:
         raise JournalError(f"cannot read journal {journal_path}: {error.strerror}") from None
     lines = raw.decode("utf-8", "surrogateescape").split("\n")
     records: list[dict[str, Any]] = []
-    torn = False
     for number, line in enumerate(lines):
         if not line.strip():
             continue
@@ -128,7 +126,6 @@ def read_journal(path: str | Path) -> Journal:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             if number == len(lines) - 1:  # no newline after it: the write was cut short
-                torn = True
                 continue
             raise JournalError(f"{journal_path}: line {number + 1} is not JSON") from None
     if not records or records[0].get("format") != FORMAT:
@@ -159,4 +156,4 @@ def read_journal(path: str | Path) -> Journal:
             if kind == "done":
                 entry.size = record.get("size")
                 entry.sha256 = record.get("sha256")
-    return Journal(journal_path, header, entries, created, torn)
+    return Journal(journal_path, header, entries, created)

@@ -32,7 +32,6 @@ WINDOWS_PER_SIDE = 11
 class OcclusionMap:
     heat: np.ndarray  # (H, W) float32, the input's size: mean probability drop, may be < 0
     label: str
-    label_index: int
     probability: float  # the label's probability on the unoccluded input
     patch: int
     stride: int
@@ -102,7 +101,6 @@ def occlusion_map(
     return OcclusionMap(
         heat=heat,
         label=classifier.labels[index],
-        label_index=index,
         probability=float(base[index]),
         patch=patch,
         stride=stride,

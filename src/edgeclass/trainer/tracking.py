@@ -6,12 +6,9 @@ Without --tracking-uri, MLflow's own default applies ($MLFLOW_TRACKING_URI, else
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 def absolute_tracking_uri(uri: str) -> str:
