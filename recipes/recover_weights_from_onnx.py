@@ -38,8 +38,8 @@ from onnx import numpy_helper
 from transformers import MobileViTConfig, MobileViTForImageClassification, MobileViTImageProcessor
 
 from edgeclass.quantize.data import load_tensors, scan_labelled_folder
-from edgeclass.runtime.session import logits_of
 from edgeclass.runtime import ModelFolder, Preprocessor, find_images, load_image
+from edgeclass.runtime.session import logits_of
 
 
 def constant_dequantized(graph) -> dict[str, np.ndarray]:
