@@ -21,7 +21,7 @@ import tarfile
 from pathlib import Path
 
 from edgeclass.atomic_files import write_json_atomic
-from edgeclass.trainer.summarize import log_results
+from edgeclass.trainer.summarize import log_results, parameter_count
 from edgeclass.trainer.tracking import Tracker, run_params
 from edgeclass.training_summary import SUMMARY_FILE, MlflowRun, TrainingSummary, read_summary
 
@@ -47,7 +47,7 @@ def check_model(model_dir: Path, labels: tuple[str, ...]) -> int:
     found = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
     if found != labels:
         raise SystemExit(f"model labels {found} differ from the summary's {labels}")
-    return sum(p.numel() for p in model.parameters())
+    return parameter_count(model)
 
 
 def log_run(

@@ -140,8 +140,9 @@ def check(variant: str, out: Path, folders: list[Path]) -> None:
     import torch
 
     from edgeclass.runtime.model_folder import ModelFolder
-    from edgeclass.runtime.session import create_session
-    from edgeclass.trainer.teacher import label_groups, read_label_map, softmax
+    from edgeclass.runtime.postprocess import softmax
+    from edgeclass.runtime.session import create_session, logits_of
+    from edgeclass.trainer.teacher import label_groups, read_label_map
 
     folder = ModelFolder.load(out)
     session = create_session(folder.onnx_path, 2)
@@ -162,7 +163,7 @@ def check(variant: str, out: Path, folders: list[Path]) -> None:
                 with Image.open(path) as image:
                     images.append(ImageOps.exif_transpose(image).convert("RGB"))
             batch = np.stack([folder.preprocessor(image) for image in images])
-            logits = session.run(None, {session.get_inputs()[0].name: batch})[0]
+            logits = logits_of(session, batch, batch_size=len(batch))
             probabilities = softmax(logits.astype(np.float64))
             labels = np.array([label for label, _ in chunk])
             right += int((groups.student_probabilities(probabilities).argmax(1) == labels).sum())

@@ -11,9 +11,8 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import (
@@ -27,7 +26,8 @@ from edgeclass.errors import DataError, EdgeclassError
 from edgeclass.image_formats import extensions_text
 
 if TYPE_CHECKING:
-    from edgeclass.runtime import ClassificationResult, Classifier
+    from edgeclass.runtime import ClassificationResult
+    from edgeclass.runtime.discovery import Discovery
 
 DESCRIPTION = """\
 Classify image files and folders, offline, with an ONNX model folder.
@@ -165,22 +165,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def discover_or_fail(args: argparse.Namespace) -> Discovery:
+    """The files and folders named on the command line, or a DataError when there is no image."""
+    from edgeclass.runtime.discovery import discover
+
+    found = discover(args.paths, recursive=args.recursive)
+    if not found.items:
+        skipped = 0 if args.recursive else found.skipped_subfolders
+        raise DataError(no_images_message(args.paths, skipped))
+    return found
+
+
 def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
     message = f"no image files found in {', '.join(paths)}"
     if skipped_subfolders:
         folders = "sub-folder" if skipped_subfolders == 1 else "sub-folders"
         message += f" ({skipped_subfolders} {folders} not looked into: add --recursive)"
     return message
-
-
-def results_in_order(
-    classifier: Classifier, items: list[Path | ClassificationResult], **options: Any
-) -> Iterator[ClassificationResult]:
-    """The classifier's results for the files, with the scan's own results (folders) in place."""
-    files = [item for item in items if isinstance(item, Path)]
-    classified = classifier.classify_paths(files, **options)
-    for item in items:
-        yield next(classified) if isinstance(item, Path) else item
 
 
 def run(args: argparse.Namespace) -> int:
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
 
         from edgeclass.cli.output import check_output
         from edgeclass.runtime import Classifier, resolve_model_dir
-        from edgeclass.runtime.discovery import discover
+        from edgeclass.runtime.discovery import results_in_order
 
     if args.format == "parquet":
         raise EdgeclassError("--format parquet is written by Ray's writer: add --engine ray")
@@ -215,10 +216,7 @@ def run(args: argparse.Namespace) -> int:
     # warning about them would only repeat that on stderr.
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     check_output(args.output)
-    found = discover(args.paths, recursive=args.recursive)
-    if not found.items:
-        skipped = 0 if args.recursive else found.skipped_subfolders
-        raise DataError(no_images_message(args.paths, skipped))
+    found = discover_or_fail(args)
     classifier = Classifier(
         resolve_model_dir(args.model),
         threads=args.threads,

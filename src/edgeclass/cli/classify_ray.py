@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from edgeclass.atomic_files import DIR_MODE, replace_folder
 from edgeclass.cli import exit_codes
-from edgeclass.cli.classify import failure_line, no_images_message, write_results
+from edgeclass.cli.arguments import shows_progress
+from edgeclass.cli.classify import discover_or_fail, failure_line, write_results
 from edgeclass.cli.progress import Progress
-from edgeclass.errors import DataError, EdgeclassError
+from edgeclass.errors import EdgeclassError
 from edgeclass.runtime.results import ClassificationResult
 
 if TYPE_CHECKING:
@@ -143,7 +144,6 @@ def run(args: argparse.Namespace) -> int:
     from ray.data import read_parquet
 
     from edgeclass.cli.output import check_output
-    from edgeclass.runtime.discovery import discover
     from edgeclass.runtime.locate import resolve_model_dir
 
     # `-o NAME.parquet` alone means Parquet: a table (the default -f) in it would make no sense.
@@ -154,13 +154,8 @@ def run(args: argparse.Namespace) -> int:
     if not parquet:
         check_output(output)
     model = distributed.ModelFiles.read(resolve_model_dir(args.model))
-    found = discover(args.paths, recursive=args.recursive)
-    if not found.items:
-        skipped = 0 if args.recursive else found.skipped_subfolders
-        raise DataError(no_images_message(args.paths, skipped))
-    show_progress = (not args.quiet) and (
-        args.progress if args.progress is not None else sys.stderr.isatty()
-    )
+    found = discover_or_fail(args)
+    show_progress = shows_progress(args, sys.stderr)
     started_here = start_ray(args.ray_address, args.quiet, show_progress and parquet)
     try:
         classified = distributed.classify_dataset(

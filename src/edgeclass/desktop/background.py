@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+# CANCELLED: one outcome name for both kinds of job (re-exported for the task's users).
+from edgeclass.desktop.worker import CANCELLED as CANCELLED
 from edgeclass.desktop.worker import lower_thread_priority
 from edgeclass.errors import Cancelled
 from edgeclass.runtime.progress import ProgressCallback
@@ -21,7 +23,6 @@ from edgeclass.runtime.progress import ProgressCallback
 # How a task ended, as a str: no Python bool or None ever crosses the thread boundary.
 SUCCEEDED = "succeeded"
 FAILED = "failed"
-CANCELLED = "cancelled"
 
 Work = Callable[[threading.Event, ProgressCallback], Any]
 

@@ -37,7 +37,7 @@ from edgeclass.desktop.toolbar import MainToolBar
 from edgeclass.desktop.window_settings import WindowSettings
 from edgeclass.errors import ModelError
 from edgeclass.runtime.classifier import Classifier
-from edgeclass.runtime.locate import bundled_model_dir
+from edgeclass.runtime.locate import bundled_model_dir, named_model_dir, resolve_model_dir
 from edgeclass.runtime.results import UNKNOWN_LABEL
 
 APP_NAME = "edgeclass"
@@ -200,7 +200,6 @@ class MainWindow(QMainWindow):
     def load_initial_model(self, model_dir: str | Path | None = None) -> bool:
         """At start-up: the --model flag, else $EDGECLASS_MODEL, else the folder chosen last
         time, else the bundled default. Without any, the drop zone says how to choose one."""
-        from edgeclass.runtime.locate import named_model_dir, resolve_model_dir
 
         if model_dir is not None:
             return self.load_model(model_dir)
@@ -223,7 +222,6 @@ class MainWindow(QMainWindow):
 
         `remember`: load it again at the next start (a model the user chose in the app; a
         --model flag is for one session only)."""
-        from edgeclass.runtime import Classifier, resolve_model_dir
 
         try:
             classifier = Classifier(resolve_model_dir(path), **desktop_thread_counts())
@@ -240,7 +238,7 @@ class MainWindow(QMainWindow):
         self.classifier = classifier
         self.model_error = ""
         if remember:
-            self.settings.setValue("model/last_dir", str(classifier.folder.path.resolve()))
+            self.prefs.remember_model_dir(classifier.folder.path)
         self.label_combo.rebuild(classifier.labels, self.results_model.labels_present())
         self._update_state()
         self.modelChanged.emit(str(classifier.folder.path))
@@ -379,7 +377,7 @@ class MainWindow(QMainWindow):
         if default is None:
             self.report_error("No default model", "This build has no bundled model.")
         elif self.load_model(default):
-            self.settings.remove("model/last_dir")
+            self.prefs.forget_model_dir()
 
     def show_evaluation(self) -> None:
         if self.classifier is not None and self.results_model.has_truths():

@@ -142,6 +142,7 @@ class ResultsModel(QAbstractTableModel):
         """Add a batch at the end; a path already in the table is replaced in place."""
         thumbnails = thumbnails or {}
         fresh: list[tuple[ClassificationResult, QImage | None]] = []
+        replaced: list[int] = []
         for result in results:
             relabelled = result.with_threshold(self._threshold)
             thumbnail = thumbnails.get(result.path)
@@ -153,7 +154,12 @@ class ResultsModel(QAbstractTableModel):
             self._count(relabelled, 1)
             self._results[row] = relabelled
             self._thumbnails[row] = thumbnail
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+            replaced.append(row)
+        if replaced:  # one signal: each one redraws the window's counts and re-sorts the proxy
+            last_column = len(HEADERS) - 1
+            self.dataChanged.emit(
+                self.index(min(replaced), 0), self.index(max(replaced), last_column)
+            )
         if not fresh:
             return
         first = len(self._results)

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from edgeclass.desktop.actions import add_action
 from edgeclass.desktop.background import SUCCEEDED, Task, TaskRunner
 from edgeclass.desktop.sort_dialog import SortDialog
 from edgeclass.organize import Mode, SortOutcome, UndoOutcome, read_journal, undo_journal
@@ -46,16 +47,20 @@ class SortCommands(QObject):
         self._relocate = relocate  # rows follow the files a move or its undo put elsewhere
         self.runner = TaskRunner(self)
         self.dialog: SortDialog | None = None
-        self.sort_action = QAction("&Sort into Folders…", parent)
-        self.sort_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.sort_action.setStatusTip("Copy, move or link the photos into one folder per label")
-        self.sort_action.triggered.connect(self.open_sort_dialog)
-        self.undo_action = QAction("&Undo Sort", parent)
-        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.undo_action.setStatusTip("Put the photos of the last sort back where they were")
-        self.undo_action.triggered.connect(self.undo_last_sort)
-        parent.addAction(self.sort_action)
-        parent.addAction(self.undo_action)
+        self.sort_action = add_action(
+            parent,
+            "&Sort into Folders…",
+            self.open_sort_dialog,
+            "Ctrl+Shift+S",
+            "Copy, move or link the photos into one folder per label",
+        )
+        self.undo_action = add_action(
+            parent,
+            "&Undo Sort",
+            self.undo_last_sort,
+            QKeySequence.StandardKey.Undo,
+            "Put the photos of the last sort back where they were",
+        )
         self.refresh()
 
     def last_journal(self) -> Path | None:

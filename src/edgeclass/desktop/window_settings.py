@@ -32,6 +32,12 @@ class WindowSettings:
         """The model folder chosen in the app last time; "" when none."""
         return str(self.settings.value("model/last_dir", "", str))
 
+    def remember_model_dir(self, folder: Path) -> None:
+        self.settings.setValue("model/last_dir", str(folder.resolve()))
+
+    def forget_model_dir(self) -> None:
+        self.settings.remove("model/last_dir")
+
     def remember_folder(self, folder: Path) -> None:
         if folder.is_dir():
             self.settings.setValue("paths/last_folder", str(folder))

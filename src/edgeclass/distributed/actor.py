@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from edgeclass.distributed.model_files import ModelFiles
 from edgeclass.distributed.schema import results_table
+from edgeclass.runtime.discovery import results_in_order
 from edgeclass.runtime.in_memory import classify_many
 from edgeclass.runtime.results import ClassificationResult, Status
 
@@ -80,20 +81,18 @@ class ClassifyBatch:
         if "status" in batch.column_names:
             known = batch.column("status").to_pylist()
             messages = batch.column("message").to_pylist()
-        to_classify = [path for path, status in zip(paths, known, strict=True) if status is None]
-        classified = iter(
-            list(
-                self.classifier.classify_paths(
-                    to_classify,
-                    batch_size=self.options.batch_size,
-                    top_k=self.options.top_k,
-                    threshold=self.options.threshold,
-                )
-            )
-        )
-        return [
-            next(classified)
+        items = [
+            path
             if status is None
             else ClassificationResult(path, Status(status), message=message or "")
             for path, status, message in zip(paths, known, messages, strict=True)
         ]
+        return list(
+            results_in_order(
+                self.classifier,
+                items,
+                batch_size=self.options.batch_size,
+                top_k=self.options.top_k,
+                threshold=self.options.threshold,
+            )
+        )

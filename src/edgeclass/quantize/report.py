@@ -17,7 +17,6 @@ import numpy as np
 from edgeclass.runtime.model_report import (
     REPORT_JSON,
     REPORT_MD,
-    SCHEMA_VERSION,
     Accuracy,
     Agreement,
     CalibrationTrial,
@@ -35,7 +34,6 @@ from edgeclass.runtime.model_report import (
     ModelInfo,
     QuantizationInfo,
     QuantizationReport,
-    ReportError,
     Scores,
     Sizes,
     StageTime,
@@ -48,7 +46,6 @@ from edgeclass.schema import dataclass_from
 __all__ = [  # the schema, re-exported, and the builders below
     "REPORT_JSON",
     "REPORT_MD",
-    "SCHEMA_VERSION",
     "Accuracy",
     "Agreement",
     "CalibrationTrial",
@@ -66,7 +63,6 @@ __all__ = [  # the schema, re-exported, and the builders below
     "ModelInfo",
     "QuantizationInfo",
     "QuantizationReport",
-    "ReportError",
     "Scores",
     "Sizes",
     "StageTime",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edgeclass.image_formats import IMAGE_EXTENSIONS
 from edgeclass.runtime.results import ClassificationResult, Status
+
+if TYPE_CHECKING:
+    from edgeclass.runtime.classifier import Classifier
 
 
 @dataclass
@@ -96,3 +100,16 @@ def _unlistable(folder: Path, error: OSError) -> ClassificationResult:
     else:
         status, message = Status.UNREADABLE, f"cannot list this folder: {reason}"
     return ClassificationResult(str(folder), status, message=message)
+
+
+def results_in_order(
+    classifier: Classifier,
+    items: Sequence[str | Path | ClassificationResult],
+    **options: Any,
+) -> Iterator[ClassificationResult]:
+    """The classifier's results for the files, with results already known (a folder that could
+    not be listed) in their places."""
+    files = [item for item in items if not isinstance(item, ClassificationResult)]
+    classified = classifier.classify_paths(files, **options)
+    for item in items:
+        yield item if isinstance(item, ClassificationResult) else next(classified)

@@ -11,10 +11,6 @@ from __future__ import annotations
 import sys
 import threading
 
-from edgeclass.image_formats import IMAGE_EXTENSIONS, SUFFIX_FORMATS
-
-__all__ = ["IMAGE_EXTENSIONS", "SUFFIX_FORMATS", "enable_heif", "sniff_container_format"]
-
 HEIF_INSTALL_HINT = 'install the heif extra: pip install "edgeclass[heif]"'
 
 # ISO base media files start with a `ftyp` box: size (4 bytes), "ftyp", then the major brand.

@@ -32,6 +32,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from edgeclass.image_formats import SUFFIX_FORMATS
 from edgeclass.runtime import formats
 from edgeclass.runtime.results import Status
 
@@ -299,7 +300,7 @@ def _bomb_message(error: Exception, limit: int) -> str:
 
 def suffix_mismatch(path: Path, image_format: str | None) -> str:
     """A note when the extension promises another format than the content has ('' if fine)."""
-    expected = formats.SUFFIX_FORMATS.get(path.suffix.lower())
+    expected = SUFFIX_FORMATS.get(path.suffix.lower())
     if expected and image_format and image_format != expected:
         return f"{path.suffix} file holds {image_format} data"
     return ""

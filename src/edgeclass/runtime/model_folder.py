@@ -8,13 +8,13 @@ from typing import Any
 
 from edgeclass.errors import ModelError
 from edgeclass.runtime.model_config import labels_from_config, load_preprocessor, read_json
+from edgeclass.runtime.model_report import REPORT_JSON
 from edgeclass.runtime.preprocess import Preprocessor
 
 ONNX_FILE = "model.onnx"
 CONFIG_FILE = "config.json"
 PREPROCESSOR_FILE = "preprocessor_config.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"
-QUANTIZATION_REPORT_FILE = "quantization_report.json"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ModelFolder:
         preprocessor = load_preprocessor(folder / PREPROCESSOR_FILE)
         card_path = folder / MODEL_CARD_FILE
         model_card = card_path.read_text(encoding="utf-8") if card_path.is_file() else None
-        report_path = folder / QUANTIZATION_REPORT_FILE
+        report_path = folder / REPORT_JSON
         report = read_json(report_path) if report_path.is_file() else None
         return cls(
             path=folder,

@@ -12,8 +12,9 @@ from typing import Any
 
 from edgeclass.trainer.checkpoints import complete_checkpoints, resume_point
 from edgeclass.trainer.config import TrainConfig
+from edgeclass.trainer.model import processor_crop_size
 from edgeclass.trainer.run import Datasets, Evaluation, TrainingRun, print_to_stderr
-from edgeclass.trainer.summarize import crop_size, parameter_count
+from edgeclass.trainer.summarize import parameter_count
 from edgeclass.training_summary import Distillation, TrainingSummary
 
 __all__ = ["TrainResult", "complete_checkpoints", "train"]
@@ -148,7 +149,7 @@ def _build_datasets(run: TrainingRun) -> None:
     train_size = (
         (config.train_image_size, config.train_image_size)
         if config.train_image_size
-        else crop_size(run.processor)
+        else processor_crop_size(run.processor)
     )
     augment = AugmentConfig(
         size=train_size,
@@ -234,9 +235,10 @@ def _score_teacher(run: TrainingRun) -> None:
 def _print_start(run: TrainingRun) -> None:
     assert run.datasets is not None and run.hardware is not None
     height, width = run.datasets.train_size
+    input_size = "x".join(map(str, processor_crop_size(run.processor)))
     run.print_fn(
         f"model: {run.model_info['source']}, {parameter_count(run.model) / 1e6:.2f} M "
-        f"parameters, input {'x'.join(map(str, crop_size(run.processor)))} (training crops "
+        f"parameters, input {input_size} (training crops "
         f"{height}x{width}); {run.hardware.description}; precision {run.hardware.precision}"
         + (f"; resuming from {run.resume_from}" if run.resume_from else "")
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from edgeclass.trainer.model import processor_crop_size
 from edgeclass.trainer.run import TrainingRun
 from edgeclass.training_summary import (
     DataFacts,
@@ -20,12 +21,6 @@ from edgeclass.training_summary import (
 
 def parameter_count(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def crop_size(processor: Any) -> tuple[int, int]:
-    from edgeclass.trainer.model import processor_crop_size
-
-    return processor_crop_size(processor)
 
 
 def build_summary(run: TrainingRun) -> TrainingSummary:
@@ -52,7 +47,7 @@ def build_summary(run: TrainingRun) -> TrainingSummary:
             pretrained=run.model_info.get("pretrained"),
             architecture=type(run.model).__name__,
             parameters=parameter_count(run.model),
-            input_size=crop_size(run.processor),
+            input_size=processor_crop_size(run.processor),
             train_input_size=sets.train_size,
         ),
         data=DataFacts(**{**data, "labels": tuple(data["labels"])}),
