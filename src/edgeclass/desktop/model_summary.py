@@ -111,4 +111,13 @@ def summarise(folder: ModelFolder) -> ModelSummary:
         ("Size", _megabytes(size)),
         ("Tested on", f"{report.eval_set.images:,} photos it never learned from"),
     ]
+    if is_int8:  # int8 results depend on the processor's int8 instructions
+        cpu = report.machine.cpu
+        rows.append(
+            (
+                "Measured on",
+                f"{cpu.model} ({cpu.int8_isa}); on a processor with other int8 instructions "
+                "a few answers can differ",
+            )
+        )
     return ModelSummary(accuracy_headline(report, shipped), tuple(rows), _per_class(shipped))
