@@ -149,7 +149,9 @@ def _wait_for_first_done(proc: subprocess.Popen, journal: Path) -> None:
         if journal.exists() and '"done"' in journal.read_text():
             return
         time.sleep(0.002)
-    pytest.fail(f"the move never started: {proc.communicate()}")
+    if proc.poll() is None:
+        proc.kill()
+    pytest.fail(f"the move never started: {proc.communicate(timeout=30)}")
 
 
 @pytest.mark.slow
