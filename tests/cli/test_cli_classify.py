@@ -14,7 +14,7 @@ from pathlib import Path
 
 import edgeclass_test_images as images
 import pytest
-from process_io import finish, read_stderr_until
+from process_io import finish, read_stderr_until, signals_as_from_a_terminal
 
 from edgeclass.atomic_files import atomic_output
 from edgeclass.cli import exit_codes
@@ -259,7 +259,9 @@ def test_ctrl_c_leaves_the_output_alone(make_image, tiny_model_dir, tmp_path):
         str(tiny_model_dir),
     ]
     command += ["-f", "csv", "-o", str(target), "-b", "1", "--decode-threads", "1", "--progress"]
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        command, stderr=subprocess.PIPE, env=env, preexec_fn=signals_as_from_a_terminal
+    )
     # Wait until results are flowing (the progress line counts them), then press Ctrl+C.
     read_stderr_until(proc, lambda seen: b"/1001" in seen, 120, "progress line")
     proc.send_signal(signal.SIGINT)

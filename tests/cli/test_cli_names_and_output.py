@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from process_io import finish, read_stderr_until
+from process_io import finish, read_stderr_until, signals_as_from_a_terminal
 from unprivileged import open_tmp_dir, run_unprivileged
 
 from edgeclass.cli import exit_codes
@@ -224,11 +224,6 @@ def test_someone_elses_output_file_is_refused(two_photos, tiny_model_dir):
         assert target.read_text() == "root's\n"
 
 
-def _default_termination_signals() -> None:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize(
     "signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
 )
@@ -242,7 +237,7 @@ def test_termination_signals_leave_no_temp_file(signum, code, make_image, tiny_m
     command = cli_command(*args, "--decode-threads", "1", "--progress")
     # As from a terminal: under `nohup` (SIGHUP ignored, inherited) classify rightly keeps going.
     proc = subprocess.Popen(
-        command, stderr=subprocess.PIPE, env=cli_env(), preexec_fn=_default_termination_signals
+        command, stderr=subprocess.PIPE, env=cli_env(), preexec_fn=signals_as_from_a_terminal
     )
     # Results are flowing (the progress line counts them): the temp file exists.
     read_stderr_until(proc, lambda seen: b"/1001" in seen, 120, "progress line")
@@ -346,7 +341,11 @@ def test_ctrl_c_during_start_up_exits_130_quietly(after_import, make_image, tiny
     command = [sys.executable, "-X", "importtime", *cli_command(source.parent)[1:]]
     command += ["-m", str(tiny_model_dir), "-f", "csv"]
     proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env()
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        preexec_fn=signals_as_from_a_terminal,
     )
 
     def imported(seen: bytes) -> bool:  # each line says an import has finished: start-up's clock
