@@ -23,7 +23,17 @@ class Metrics:
             registry=self.registry,
         )
         self.images = Counter(
-            "edgeclass_images", "Images classified, by status", ["status"], registry=self.registry
+            "edgeclass_images",
+            "Images answered, by status; `cancelled`: dropped unanswered (the client left, the "
+            "request timed out or went over its budget)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.decode_seconds = Histogram(
+            "edgeclass_decode_seconds",
+            "Time to decode and preprocess one image (its count: images decoded)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
         )
         self.batch_size = Histogram(
             "edgeclass_batch_size",
@@ -38,7 +48,7 @@ class Metrics:
         )
         self.rejected = Counter(
             "edgeclass_rejected",
-            "Requests refused before any work, by reason",
+            "Requests refused, by reason (queue_full, timeout, request_budget, client_budget)",
             ["reason"],
             registry=self.registry,
         )
