@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edgeclass.serve.limits import PROBES
+from edgeclass.serve.limits import MONITORING
 from edgeclass.serve.metrics import Metrics
 
 logger = logging.getLogger("edgeclass.serve.access")
@@ -35,8 +35,9 @@ class AccessLog:
         status = 500  # what the client sees if the app dies before answering
         state = scope.setdefault("state", {})
         state[STARTED] = asyncio.get_running_loop().time()
-        counted = scope["path"] not in PROBES
+        counted = scope["path"] not in MONITORING
         self.service.requests_in_flight += counted
+        self.metrics.in_flight.set(self.service.requests_in_flight)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -48,6 +49,7 @@ class AccessLog:
             await self.app(scope, receive, send_and_note)
         finally:
             self.service.requests_in_flight -= counted
+            self.metrics.in_flight.set(self.service.requests_in_flight)
             seconds = time.perf_counter() - start
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"

@@ -14,6 +14,8 @@ from edgeclass.serve.errors import RETRY_AFTER_S, send_error
 
 # Probes must work without the key (a load balancer or systemd watchdog has none).
 PROBES = frozenset({"/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"})
+# Answered while draining, and not counted as work in flight.
+MONITORING = PROBES | {"/metrics"}
 # The API docs hold no data (the schema, Swagger UI's files): a browser opens them without a key
 # and sends the key from the page's Authorize button.
 DOCS = frozenset({"/docs", "/openapi.json"})
@@ -160,14 +162,14 @@ class ApiKey:
 
 class RefuseWhileDraining:
     """Once shutdown has begun, new requests get 503 (in-flight ones finish normally); the
-    probes still answer (/readyz and /v2/health/ready say 503 themselves)."""
+    probes and /metrics still answer (/readyz and /v2/health/ready say 503 themselves)."""
 
     def __init__(self, app: ASGIApp, service) -> None:
         self.app = app
         self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.service.draining and scope["path"] not in PROBES:
+        if scope["type"] == "http" and self.service.draining and scope["path"] not in MONITORING:
             await send_error(
                 send,
                 scope["path"],

@@ -46,6 +46,11 @@ class Metrics:
             "Images admitted and not yet answered (decoding, waiting for a batch or running)",
             registry=self.registry,
         )
+        self.in_flight = Gauge(
+            "edgeclass_requests_in_flight",
+            "Requests being received or worked on (health probes and /metrics not counted)",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "edgeclass_rejected",
             "Requests refused, by reason (queue_full, timeout, request_budget, client_budget)",

@@ -93,21 +93,33 @@ class ConnectionTable:
 
 
 class _Connection(h11.Connection):
-    """h11's connection, telling its protocol about each event and keeping the last error."""
+    """h11's connection, telling its protocol about each event and keeping the last error.
 
-    def __init__(self, protocol: GuardedH11Protocol, max_incomplete_event_size: int) -> None:
-        super().__init__(h11.SERVER, max_incomplete_event_size=max_incomplete_event_size)
+    h11 bounds only a head still incomplete in its buffer; a longer one that arrives whole in
+    one read is measured here, so the limit holds however the bytes arrive."""
+
+    def __init__(self, protocol: GuardedH11Protocol, max_head_bytes: int) -> None:
+        super().__init__(h11.SERVER, max_incomplete_event_size=max_head_bytes)
         self.protocol = protocol
+        self.max_head_bytes = max_head_bytes
         self.last_error: h11.RemoteProtocolError | None = None
 
     def next_event(self) -> Any:
         try:
             event = super().next_event()
+            if isinstance(event, h11.Request) and _head_size(event) > self.max_head_bytes:
+                raise h11.RemoteProtocolError("request head too long", error_status_hint=431)
         except h11.RemoteProtocolError as error:
             self.last_error = error
             raise
         self.protocol.on_event(event)
         return event
+
+
+def _head_size(request: h11.Request) -> int:
+    """The request line and header lines, as sent (give or take optional whitespace)."""
+    line = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n")
+    return line + sum(len(name) + len(value) + 4 for name, value in request.headers) + 2
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -142,7 +154,10 @@ class GuardedH11Protocol(H11Protocol):
             return  # dropped: the answer is sent, the connection is closing
         if self.phase is Phase.IDLE:
             self._enter(Phase.HEAD)
-        super().data_received(data)
+        try:
+            super().data_received(data)
+        except UnicodeDecodeError:  # uvicorn decodes the request target as ASCII
+            self.answer_and_close(400, "malformed HTTP request: a non-ASCII request target")
 
     def on_event(self, event: Any) -> None:
         """Called by h11 for each event, before uvicorn handles it."""
