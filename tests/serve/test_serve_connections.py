@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+import httpx
 import pytest
 from serve_helpers import (
     closed_by_server,
@@ -121,6 +122,9 @@ def test_slow_half_open_connections_past_the_cap_never_lock_out_health_checks(se
     assert all(closed_by_server(sock, 10) for sock in slow)
     for sock in slow:
         sock.close()
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert 'edgeclass_connections_closed_total{reason="evicted"}' in metrics
+    assert 'edgeclass_connections_closed_total{reason="timeout"}' in metrics
 
 
 def test_a_trickled_body_gets_408_at_the_timeout_not_a_pass(server):

@@ -17,6 +17,7 @@ from edgeclass.serve.docs_ui import add_offline_docs
 from edgeclass.serve.errors import add_error_handlers
 from edgeclass.serve.limits import ApiKey, RefuseWhileDraining, RequestBody
 from edgeclass.serve.metrics import Metrics
+from edgeclass.serve.model_info import model_name
 from edgeclass.serve.openapi import describe_api
 from edgeclass.serve.service import InferenceService
 
@@ -48,7 +49,7 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(kserve.router)
     add_offline_docs(app)
-    describe_api(app, config)
+    describe_api(app, config, model_name(classifier))
     add_error_handlers(app)
 
     # add_middleware puts each one outside the previous: the last added sees requests first.

@@ -16,7 +16,7 @@ import base64
 import binascii
 import reprlib
 import struct
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
@@ -50,9 +50,11 @@ class _Strict(BaseModel):
 
 
 class RequestInput(_Strict):
-    name: str
-    shape: list[int] = Field(description="[N]: the number of images")
-    datatype: str = Field(description="BYTES")
+    name: Literal["image"]
+    shape: list[Annotated[int, Field(ge=0)]] = Field(
+        min_length=1, max_length=1, description="[N]: the number of images"
+    )
+    datatype: Literal["BYTES"]
     parameters: dict[str, Any] | None = Field(
         None, description="`binary_data_size`: the bytes of this input after the JSON"
     )

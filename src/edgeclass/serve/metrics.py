@@ -58,5 +58,21 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.connections = Gauge(
+            "edgeclass_connections_open", "Open client connections", registry=self.registry
+        )
+        self.connections_closed = Counter(
+            "edgeclass_connections_closed",
+            "Connections closed by a limit: evicted (--max-connections), timeout (a deadline "
+            "of --keep-alive, --header-timeout or --timeout), refused (all busy at the cap)",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def watch_connections(self, table) -> None:
+        """Report the connections of `table` (an edgeclass.serve.protocol.ConnectionTable)."""
+        self.connections.set_function(lambda: len(table))
+        table.on_close = lambda reason: self.connections_closed.labels(reason).inc()
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,7 +16,7 @@ from edgeclass.runtime.results import Status
 from edgeclass.serve.config import ServeConfig
 from edgeclass.serve.errors import is_v2
 from edgeclass.serve.inputs import ClassifyJson
-from edgeclass.serve.kserve import InferenceRequest
+from edgeclass.serve.kserve import VERSION, InferenceRequest
 from edgeclass.serve.limits import is_open
 
 ERRORS = {
@@ -138,7 +138,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def describe_api(app: FastAPI, config: ServeConfig) -> None:
+def describe_api(app: FastAPI, config: ServeConfig, model_name: str) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -148,6 +148,7 @@ def describe_api(app: FastAPI, config: ServeConfig) -> None:
             for path, methods in schema["paths"].items():
                 for method, operation in methods.items():
                     _describe(path, method, operation, config)
+                    _name_the_model(operation, model_name)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -161,6 +162,7 @@ def _add_components(schema: dict[str, Any], config: ServeConfig) -> None:
         components.update(definitions.pop("$defs", {}))
         components[model.__name__] = definitions
     components["ClassifyJson"]["properties"]["images"]["maxItems"] = config.max_images
+    components["RequestInput"]["properties"]["shape"]["items"]["maximum"] = config.max_images
     components.update(SCHEMAS)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
@@ -211,6 +213,15 @@ def _describe(path: str, method: str, operation: dict[str, Any], config: ServeCo
             },
         }
         _describe_infer(operation)
+
+
+def _name_the_model(operation: dict[str, Any], model_name: str) -> None:
+    """The server has one model, with one version: the path parameters can take one value."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path" and parameter["name"] == "name":
+            parameter["schema"] = {"type": "string", "enum": [model_name]}
+        elif parameter["in"] == "path" and parameter["name"] == "version":
+            parameter["schema"] = {"type": "string", "enum": [VERSION]}
 
 
 def _describe_classify(operation: dict[str, Any], config: ServeConfig) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import enum
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -62,13 +63,13 @@ EVICTION_ORDER = ((Phase.CLOSING,), (Phase.IDLE, Phase.HEAD), (Phase.BODY,))
 
 
 class ConnectionTable:
-    """The open connections of one server, oldest first."""
+    """The open connections of one server, oldest first. `on_close(reason)` hears of each one
+    closed by a limit: "evicted" (the cap), "timeout" (a deadline), "refused" (all busy)."""
 
     def __init__(self, limits: ConnectionLimits) -> None:
         self.limits = limits
         self._open: dict[GuardedH11Protocol, None] = {}  # insertion order = age
-        self.evicted = 0
-        self.timed_out = 0
+        self.on_close: Callable[[str], None] = lambda reason: None
 
     def __len__(self) -> int:
         return len(self._open)
@@ -79,8 +80,9 @@ class ConnectionTable:
         if len(self._open) >= self.limits.max_connections:
             victim = next(filter(None, map(self._oldest_in, EVICTION_ORDER)), None)
             if victim is None:
+                self.on_close("refused")
                 return False
-            self.evicted += 1
+            self.on_close("evicted")
             victim.close_now()
         self._open[connection] = None
         return True
@@ -198,16 +200,14 @@ class GuardedH11Protocol(H11Protocol):
         self._timer = None
         if self.transport.is_closing():
             return
+        if phase not in (Phase.IDLE, Phase.CLOSING):
+            self.table.on_close("timeout")
         if phase is Phase.HEAD:
-            self.table.timed_out += 1
             self.answer_and_close(408, "the request's headers did not arrive in time")
         elif phase is Phase.BODY and not (self.cycle and self.cycle.response_started):
             # The app answers 408 itself when it is reading the body; this is the backstop.
-            self.table.timed_out += 1
             self.answer_and_close(408, "the request's body did not arrive in time")
         else:
-            if phase is not Phase.IDLE:
-                self.table.timed_out += 1
             self.close_now()
 
     # --- closing ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from edgeclass.runtime import Classifier
 from edgeclass.serve.app import create_app
 from edgeclass.serve.config import ServeConfig
 from edgeclass.serve.model_info import model_name
-from edgeclass.serve.protocol import ConnectionLimits, ConnectionTable, guarded_protocol
+from edgeclass.serve.protocol import ConnectionLimits, guarded_protocol
 from edgeclass.serve.service import InferenceService
 
 logger = logging.getLogger("edgeclass.serve")
@@ -36,12 +36,9 @@ DRAIN_MARGIN_S = 5.0  # past --timeout: the longest a drain waits for requests i
 class DrainingServer(uvicorn.Server):
     """uvicorn's server; the first signal drains instead of closing the listener at once."""
 
-    def __init__(
-        self, config: uvicorn.Config, service: InferenceService, table: ConnectionTable
-    ) -> None:
+    def __init__(self, config: uvicorn.Config, service: InferenceService) -> None:
         super().__init__(config)
         self.service = service
-        self.table = table
         self.drain_deadline: float | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -85,6 +82,7 @@ def run_server(classifier: Classifier, config: ServeConfig) -> None:
     )
     protocol, table = guarded_protocol(limits)
     app = create_app(classifier, config)
+    app.state.service.metrics.watch_connections(table)
     server = DrainingServer(
         uvicorn.Config(
             app,
@@ -98,7 +96,6 @@ def run_server(classifier: Classifier, config: ServeConfig) -> None:
             log_level="info",
         ),
         app.state.service,
-        table,
     )
     logger.info(
         "serving model %r (%s) on %s; docs at /docs; API key %s",
