@@ -12,8 +12,8 @@ import pytest
 from edgeclass.cli.arguments import (
     MODEL_HELP,
     non_negative_float,
-    positive_float,
     port,
+    positive_float,
     positive_int,
     probability,
     shows_progress,
