@@ -63,7 +63,13 @@ def uvicorn_thread(app, limits: ConnectionLimits | None = None) -> Iterator[str]
     protocol, _ = guarded_protocol(limits or ConnectionLimits())
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=0, http=protocol, log_level="warning", access_log=False
+            app,
+            host="127.0.0.1",
+            port=0,
+            http=protocol,
+            ws="none",
+            log_level="warning",
+            access_log=False,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -89,6 +89,7 @@ def run_server(classifier: Classifier, config: ServeConfig) -> None:
             host=config.host,
             port=config.port,
             http=protocol,
+            ws="none",  # no WebSocket routes; an upgrade would leave the connection table
             access_log=False,  # our own access log line has the image count and the time
             server_header=False,
             timeout_keep_alive=int(config.keep_alive_s) or 1,
