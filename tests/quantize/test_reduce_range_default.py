@@ -12,4 +12,3 @@ def test_the_default_run_quantizes_with_reduce_range_on_any_cpu(quantized):
     assert QuantizeOptions().reduce_range is True
     settings = read_report(quantized.out_dir).quantization.settings
     assert settings["reduce_range"] is True
-
