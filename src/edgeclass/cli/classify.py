@@ -177,7 +177,9 @@ def discover_or_fail(args: argparse.Namespace) -> Discovery:
 
 
 def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
-    message = f"no image files found in {', '.join(paths)}"
+    from edgeclass.runtime.names import terminal_text
+
+    message = f"no image files found in {terminal_text(', '.join(paths))}"
     if skipped_subfolders:
         folders = "sub-folder" if skipped_subfolders == 1 else "sub-folders"
         message += f" ({skipped_subfolders} {folders} not looked into: add --recursive)"
@@ -234,12 +236,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def failure_line(result: ClassificationResult) -> str:
-    """The stderr line for a file that could not be classified."""
-    from edgeclass.runtime.names import display_path
+    """The stderr line for a file that could not be classified (control characters escaped)."""
+    from edgeclass.runtime.names import terminal_text
 
     return (
-        f"edgeclass: {display_path(result.path)}: {result.status.value}: "
-        f"{display_path(result.message)}"
+        f"edgeclass: {terminal_text(result.path)}: {result.status.value}: "
+        f"{terminal_text(result.message)}"
     )
 
 

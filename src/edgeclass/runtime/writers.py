@@ -1,7 +1,9 @@
 """Result writers (table, csv, json, jsonl): `edgeclass classify`'s output, the desktop's export.
 
 Every format is UTF-8 text; names that are not valid UTF-8 are written as `runtime/names.py`
-says (a readable `\\xNN` form plus the exact bytes in base64).
+says (a readable `\\xNN` form plus the exact bytes in base64). CSV and JSON are data: every other
+character of a name stays exact (JSON escapes control characters itself; CSV quotes a cell
+holding a line break). The table is for people: control characters are escaped there.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import csv
 import json
 from typing import Any, TextIO
 
-from edgeclass.runtime.names import display_path, path_base64
+from edgeclass.runtime.names import display_path, exact_base64, path_base64, terminal_text
 from edgeclass.runtime.results import ClassificationResult
 
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -105,7 +107,7 @@ class JsonWriter(ResultWriter):
 
 
 class TableWriter(ResultWriter):
-    """Buffers, then prints aligned columns for people to read."""
+    """Buffers, then prints aligned columns for people to read (control characters escaped)."""
 
     def __init__(self, stream: TextIO, show_top_k: bool = False) -> None:
         super().__init__(stream)
@@ -113,17 +115,18 @@ class TableWriter(ResultWriter):
         self.rows: list[list[str]] = []
 
     def write(self, result: ClassificationResult) -> None:
+        shown = terminal_text(result.path)
         row = [
-            display_path(result.path),
+            shown,
             result.status.value,
-            result.label or "-",
+            terminal_text(result.label or "-"),
             "-" if result.score is None else f"{result.score:.4f}",
         ]
         if self.show_top_k:
-            row.append(format_top_k(result, digits=4) or "-")
-        message = display_path(result.message)
-        exact = path_base64(result.path)
-        if exact:
+            row.append(terminal_text(format_top_k(result, digits=4)) or "-")
+        message = terminal_text(result.message)
+        if shown != result.path:
+            exact = exact_base64(result.path)
             message = f"{message} (exact name, base64: {exact})".lstrip()
         row.append(message)
         self.rows.append(row)
