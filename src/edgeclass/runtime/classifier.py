@@ -19,7 +19,7 @@ from edgeclass.runtime.locate import resolve_model_dir
 from edgeclass.runtime.model_folder import ModelFolder
 from edgeclass.runtime.postprocess import make_result, softmax
 from edgeclass.runtime.prepare import prepare_image
-from edgeclass.runtime.results import ClassificationResult
+from edgeclass.runtime.results import ClassificationResult, Status
 from edgeclass.runtime.session import create_session
 
 
@@ -112,6 +112,16 @@ class Classifier:
         )
         return prepared.tensor, prepared.size, prepared.note
 
+    def _submit(self, pool: ThreadPoolExecutor, path: str | Path) -> Future[Any]:
+        """The decode of one file, started; a name no file can have fails here, on its own."""
+        if "\0" in str(path):  # the OS would refuse it with a ValueError, not an OSError
+            refused: Future[Any] = Future()
+            refused.set_exception(
+                ImageLoadError(Status.NOT_FOUND, "no such file: the name holds a NUL byte")
+            )
+            return refused
+        return pool.submit(self._prepare, Path(path))
+
     def classify_paths(
         self,
         paths: Iterable[str | Path],
@@ -141,7 +151,7 @@ class Classifier:
                 path = next(path_iter, None)
                 if path is None:
                     return
-                pending.append((str(path), pool.submit(self._prepare, Path(path))))
+                pending.append((str(path), self._submit(pool, path)))
 
         try:
             refill()
