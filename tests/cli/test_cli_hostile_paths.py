@@ -126,3 +126,23 @@ def test_a_bad_output_is_one_line_and_exit_2_before_any_work(kind, tmp_path):
     assert run.stdout == b""
     assert sorted(os.listdir(tmp_path)) == before
 
+
+def test_an_output_folder_that_is_not_writable_is_one_line_and_exit_2(tiny_model_dir):
+    with open_tmp_dir() as root:
+        photo = plain_jpeg(root / "a.jpg")
+        photo.chmod(0o644)
+        (root / "locked").mkdir()
+        (root / "locked").chmod(0o555)
+        output = root / "locked" / "r.csv"
+        command = classify_command(photo, "-m", tiny_model_dir, "-o", output)
+        proc = run_unprivileged(command, env=cli_env())
+        assert not output.exists()
+    assert proc.returncode == exit_codes.USAGE, proc.stderr.decode()
+    # As a user who cannot write $HOME, onnxruntime's telemetry says it cannot keep its ID
+    # (a tidy `edgeclass: onnxruntime:` line, without -q), unless ORT_DISABLE_TELEMETRY is set.
+    [line] = [
+        line
+        for line in proc.stderr.decode().splitlines()
+        if not line.startswith("edgeclass: onnxruntime: ")
+    ]
+    assert line == f"edgeclass: --output {output}: folder {output.parent} is not writable"

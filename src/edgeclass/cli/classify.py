@@ -200,23 +200,18 @@ def run(args: argparse.Namespace) -> int:
                 "pip install 'edgeclass[scale]'"
             ) from None
         return int(engine.run(args))
+    from edgeclass.cli.native_output import native_lines_shown_tidily, route_onnxruntime_log
     from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
 
     exit_cleanly_on_termination()
-    with ctrl_c_deferred():
-        import warnings
-
-        from PIL import Image
-
+    with ctrl_c_deferred(), native_lines_shown_tidily(quiet=args.quiet):
         from edgeclass.cli.output import check_output
         from edgeclass.runtime import Classifier, resolve_model_dir
         from edgeclass.runtime.discovery import results_in_order
+    route_onnxruntime_log(quiet=args.quiet)
 
     if args.format == "parquet":
         raise EdgeclassError("--format parquet is written by Ray's writer: add --engine ray")
-    # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
-    # warning about them would only repeat that on stderr.
-    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     check_output(args.output)
     found = discover_or_fail(args)
     classifier = Classifier(

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from edgeclass.errors import ModelError
+from edgeclass.runtime.decode_warnings import noted_warnings, with_notes
 from edgeclass.runtime.images import DEFAULT_MAX_PIXELS, ImageLoadError, to_rgb
 from edgeclass.runtime.locate import resolve_model_dir
 from edgeclass.runtime.model_folder import ModelFolder
@@ -106,11 +107,13 @@ class Classifier:
         )
 
     def _prepare(self, path: Path) -> tuple[np.ndarray, tuple[int, int], str]:
-        """Runs on a decode thread: file -> tensor, original size, and any note for the user."""
-        prepared = prepare_image(
-            path, self.preprocessor, max_pixels=self.max_pixels, exact_decode=self.exact_decode
-        )
-        return prepared.tensor, prepared.size, prepared.note
+        """Runs on a decode thread: file -> tensor, original size, and any note for the user
+        (Pillow's warnings about the file included)."""
+        with noted_warnings() as notes:
+            prepared = prepare_image(
+                path, self.preprocessor, max_pixels=self.max_pixels, exact_decode=self.exact_decode
+            )
+        return prepared.tensor, prepared.size, with_notes(prepared.note, notes)
 
     def _submit(self, pool: ThreadPoolExecutor, path: str | Path) -> Future[Any]:
         """The decode of one file, started; a name no file can have fails here, on its own."""
