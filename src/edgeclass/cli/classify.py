@@ -201,9 +201,9 @@ def run(args: argparse.Namespace) -> int:
             ) from None
         return int(engine.run(args))
     from edgeclass.cli.native_output import native_lines_shown_tidily, route_onnxruntime_log
-    from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
+    from edgeclass.cli.signals import ctrl_c_deferred, stop_promptly_on_signals
 
-    exit_cleanly_on_termination()
+    stop_promptly_on_signals()
     with ctrl_c_deferred(), native_lines_shown_tidily(quiet=args.quiet):
         from edgeclass.cli.output import check_output
         from edgeclass.runtime import Classifier, resolve_model_dir
@@ -246,9 +246,11 @@ def write_results(
     """Write results as they come (progress, a line per failed file, a summary); the exit code."""
     from edgeclass.atomic_files import atomic_output
     from edgeclass.cli.progress import Progress
+    from edgeclass.cli.signals import call_before_stopping
     from edgeclass.runtime.writers import make_writer
 
     progress = Progress(total, sys.stderr, enabled=shows_progress(args, sys.stderr))
+    call_before_stopping(progress.clear)
     try:
         with atomic_output(args.output) as stream:
             writer = make_writer(args.format, stream, top_k=args.top_k)
