@@ -43,7 +43,7 @@ EPILOG = """\
 model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
 exit codes: 0 all files classified; 1 some files skipped or failed; 2 bad command line or
 unwritable output; 3 model missing or broken; 4 no image files found; 130 interrupted;
-143, 129 stopped by SIGTERM, SIGHUP.
+143, 129 stopped by SIGTERM, SIGHUP (within a second, whatever is decoding).
 
 examples:
   edgeclass classify photos/ --model my-model
@@ -141,7 +141,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-q",
         "--quiet",
         action="store_true",
-        help="print nothing on stderr but fatal errors (no progress, per-file notes or summary)",
+        help="print nothing on stderr but fatal errors: no progress, per-file lines, summary "
+        "or library warnings (Pillow's go into the file's message)",
     )
     parser.add_argument(
         "--engine",
