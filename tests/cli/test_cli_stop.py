@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -121,3 +122,21 @@ def test_a_temp_file_left_by_sigkill_is_removed_by_the_next_run(stuck_folder, ti
     )
     assert run.returncode == exit_codes.OK, run.stderr.decode()
     assert sorted(p.name for p in stuck_folder.parent.iterdir()) == ["photos", "results.csv"]
+
+
+def test_sigterm_while_onnxruntime_loads_still_says_why(tmp_path, tiny_model_dir):
+    """While the runtime is imported, descriptor 2 is a pipe (cli/native_output.py): the stop's
+    last line must still reach the real stderr."""
+    photo = plain_jpeg(tmp_path / "a.jpg")
+    command = [sys.executable, "-X", "importtime", *classify_command(photo)[1:]]
+    process = start([*command, "-m", tiny_model_dir], cli_env())
+    seen = b""
+    line = b""
+    while line.split(b"|")[-1].strip() != b"onnxruntime.capi._ld_preload":  # it is loading
+        line = process.stderr.readline()
+        assert line, seen.decode()
+        seen += line
+    process.send_signal(signal.SIGTERM)
+    run = finish(process, timeout=60)
+    assert run.returncode == 143
+    assert run.stderr.decode().endswith("edgeclass: stopped by SIGTERM\n")

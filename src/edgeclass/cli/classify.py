@@ -201,9 +201,18 @@ def run(args: argparse.Namespace) -> int:
                 "pip install 'edgeclass[scale]'"
             ) from None
         return int(engine.run(args))
-    from edgeclass.cli.native_output import native_lines_shown_tidily, route_onnxruntime_log
-    from edgeclass.cli.signals import ctrl_c_deferred, stop_promptly_on_signals
+    from edgeclass.cli.native_output import (
+        native_lines_shown_tidily,
+        restore_stderr,
+        route_onnxruntime_log,
+    )
+    from edgeclass.cli.signals import (
+        call_before_stopping,
+        ctrl_c_deferred,
+        stop_promptly_on_signals,
+    )
 
+    call_before_stopping(restore_stderr)
     stop_promptly_on_signals()
     with ctrl_c_deferred(), native_lines_shown_tidily(quiet=args.quiet):
         from edgeclass.cli.output import check_output

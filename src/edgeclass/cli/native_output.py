@@ -25,6 +25,7 @@ _WARNING = 2
 
 
 _shown: set[str] = set()
+_real_stderr: int | None = None  # while descriptor 2 is held: where it pointed before
 
 
 def tidy_line(line: str) -> str:
@@ -57,10 +58,12 @@ def native_lines_shown_tidily(quiet: bool) -> Iterator[None]:
     except OSError:  # no stderr at all (a GUI launch): nothing to keep clean
         yield
         return
+    global _real_stderr
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     os.dup2(writing, 2)
     os.close(writing)
+    _real_stderr = saved
     forwarder = threading.Thread(
         target=_forward, args=(reading, saved, quiet), name="edgeclass-stderr", daemon=True
     )
@@ -70,9 +73,18 @@ def native_lines_shown_tidily(quiet: bool) -> Iterator[None]:
     finally:
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()
+        _real_stderr = None
         os.dup2(saved, 2)  # closes the pipe's last writing end: the forwarder reads its end
         forwarder.join()
         os.close(saved)
+
+
+def restore_stderr() -> None:
+    """Point descriptor 2 back at the real stderr now, if it is held (for a stop that exits at
+    once: its last words must not go into the pipe of a thread that dies with it)."""
+    if _real_stderr is not None:
+        with contextlib.suppress(OSError):
+            os.dup2(_real_stderr, 2)
 
 
 def _forward(reading: int, stderr: int, quiet: bool) -> None:

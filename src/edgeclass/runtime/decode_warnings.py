@@ -4,7 +4,8 @@ Pillow reports what it tolerates in a file with `warnings.warn` ("Possibly corru
 "Metadata Warning, tag 274 had too many entries", ...). Printed, they are two raw lines on stderr
 that name a Pillow source file but not the photo, and they ignore `-q`. Inside `noted_warnings()`
 they are collected for the thread that decodes the file instead, and the caller adds them to
-that file's message. `warnings.catch_warnings` cannot do this: it swaps process-wide state, and
+that file's message (`Pillow: ...`; another library's as `RuntimeWarning: ...`).
+`warnings.catch_warnings` cannot do this: it swaps process-wide state, and
 several files decode at once on several threads.
 
 Pillow's DecompressionBombWarning is dropped: the runtime checks its own pixel budget before
@@ -14,6 +15,7 @@ decoding (runtime/images.py) and says so in its own words when a file is over it
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -41,23 +43,28 @@ def _show(
         return
     if issubclass(category, Image.DecompressionBombWarning):
         return
-    text = " ".join(str(message).split())  # Pillow's messages hold double spaces
-    if text and text not in notes:
+    source = "Pillow" if f"{os.sep}PIL{os.sep}" in filename else category.__name__
+    text = f"{source}: {' '.join(str(message).split())}"  # Pillow's hold double spaces
+    if text not in notes:
         notes.append(text)
 
 
 _previous_show: Any = warnings.showwarning
+_always_from_pillow: Any = None  # our entry in warnings.filters
 
 
 def _install() -> None:
     """Route shown warnings through `_show` (again, if something replaced it meanwhile), and show
-    every Pillow warning each time it happens, so each file hears about its own."""
-    global _previous_show
+    every Pillow warning each time it happens, so each file hears about its own. Changing the
+    filters only when ours is gone: each change resets every "show once" registry."""
+    global _previous_show, _always_from_pillow
     with _install_lock:
         if warnings.showwarning is not _show:
             _previous_show = warnings.showwarning
             warnings.showwarning = _show
-        warnings.filterwarnings("always", module=r"PIL(\.|$)")
+        if _always_from_pillow is None or _always_from_pillow not in warnings.filters:
+            warnings.filterwarnings("always", module=r"PIL(\.|$)")
+            _always_from_pillow = warnings.filters[0]
 
 
 @contextlib.contextmanager
@@ -77,5 +84,5 @@ def noted_warnings() -> Iterator[list[str]]:
 
 
 def with_notes(message: str, notes: list[str]) -> str:
-    """`message`, then each Pillow warning: `.png file holds JPEG data; Pillow: ...`."""
-    return "; ".join([part for part in [message, *(f"Pillow: {n}" for n in notes)] if part])
+    """`message`, then each warning: `.png file holds JPEG data; Pillow: ...`."""
+    return "; ".join(part for part in [message, *notes] if part)

@@ -101,8 +101,8 @@ class JsonWriter(ResultWriter):
         self.items.append(result.to_dict())
 
     def finish(self) -> None:
-        json.dump(self.items, self.stream, indent=2, ensure_ascii=False)
-        self.stream.write("\n")
+        # One write, not json.dump's many: a stop between two of them would flush half an array.
+        self.stream.write(json.dumps(self.items, indent=2, ensure_ascii=False) + "\n")
         super().finish()
 
 
@@ -138,9 +138,11 @@ class TableWriter(ResultWriter):
         header.append("MESSAGE")
         rows = [header, *self.rows]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+        lines = []
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            self.stream.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+            lines.append("  ".join([*cells, row[-1]]).rstrip() + "\n")
+        self.stream.write("".join(lines))  # one write: a stop never shows half a table
         super().finish()
 
 
