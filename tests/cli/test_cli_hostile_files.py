@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import hostile_files as make
+import hostile_inputs as make
 import pytest
 from hostile_cli import cli_env, finish, ghostscript_recorder, run_classify, start
-from hostile_files import nested_folders, plain_jpeg
+from hostile_inputs import nested_folders, plain_jpeg
 from PIL import features
 from unprivileged import as_unprivileged, open_tmp_dir
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from hostile_cli import classify_command, cli_env, run_classify
-from hostile_files import nested_folders, plain_jpeg
+from hostile_inputs import nested_folders, plain_jpeg
 from unprivileged import open_tmp_dir, run_unprivileged
 
 from edgeclass.cli import exit_codes

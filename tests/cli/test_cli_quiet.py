@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from hostile_cli import classify_command, cli_env, run_classify
-from hostile_files import EXIF_WARNINGS, jpegs_with_odd_exif, plain_jpeg
+from hostile_inputs import EXIF_WARNINGS, jpegs_with_odd_exif, plain_jpeg
 from unprivileged import open_tmp_dir, run_unprivileged
 
 from edgeclass.cli import exit_codes

@@ -12,7 +12,7 @@ import re
 
 import pytest
 from hostile_cli import run_classify
-from hostile_files import plain_jpeg
+from hostile_inputs import plain_jpeg
 
 from edgeclass.cli import exit_codes
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from hostile_cli import classify_command, cli_env, finish, start
-from hostile_files import plain_jpeg
+from hostile_inputs import plain_jpeg
 from PIL import Image
 
 from edgeclass.cli import exit_codes

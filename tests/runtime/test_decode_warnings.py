@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 
-from hostile_files import EXIF_WARNINGS, jpegs_with_odd_exif, plain_jpeg
+from hostile_inputs import EXIF_WARNINGS, jpegs_with_odd_exif, plain_jpeg
 
 from edgeclass.runtime import load_image
 from edgeclass.runtime.decode_warnings import noted_warnings, with_notes

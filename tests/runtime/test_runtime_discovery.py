@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile_files import nested_folders
+from hostile_inputs import nested_folders
 from PIL import Image
 from unprivileged import open_tmp_dir, run_unprivileged
 

@@ -1,6 +1,7 @@
-"""Hostile files, each small on disk, built byte by byte (no big bitmap in the test's memory).
+"""Hostile inputs for the command line's tests: files, each small on disk, built byte by byte
+(no big bitmap in the test's memory), odd EXIF, a folder tree deeper than the recursion limit.
 
-Each one reproduces a row of issue 24's table: a file that once hung, flooded or took down
+Each file reproduces a row of issue 24's table: one that once hung, flooded or took down
 `edgeclass classify`. The writers take a folder and return the path they wrote.
 """
 
