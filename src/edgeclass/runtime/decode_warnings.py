@@ -43,7 +43,10 @@ def _show(
         return
     if issubclass(category, Image.DecompressionBombWarning):
         return
-    source = "Pillow" if f"{os.sep}PIL{os.sep}" in filename else category.__name__
+    # A decode calls Pillow only, and Pillow warns with plain UserWarnings; a worker process that
+    # decoded the file hands them back without their origin.
+    pillow = category is UserWarning or f"{os.sep}PIL{os.sep}" in filename
+    source = "Pillow" if pillow else category.__name__
     text = f"{source}: {' '.join(str(message).split())}"  # Pillow's hold double spaces
     if text not in notes:
         notes.append(text)
@@ -55,15 +58,16 @@ _always_from_pillow: Any = None  # our entry in warnings.filters
 
 def _install() -> None:
     """Route shown warnings through `_show` (again, if something replaced it meanwhile), and show
-    every Pillow warning each time it happens, so each file hears about its own. Changing the
-    filters only when ours is gone: each change resets every "show once" registry."""
+    every warning of Pillow and of the runtime (which passes on a decode worker's) each time it
+    happens, so each file hears about its own. The filters change only when ours is gone: each
+    change resets every "show once" registry."""
     global _previous_show, _always_from_pillow
     with _install_lock:
         if warnings.showwarning is not _show:
             _previous_show = warnings.showwarning
             warnings.showwarning = _show
         if _always_from_pillow is None or _always_from_pillow not in warnings.filters:
-            warnings.filterwarnings("always", module=r"PIL(\.|$)")
+            warnings.filterwarnings("always", module=r"(PIL|edgeclass\.runtime)(\.|$)")
             _always_from_pillow = warnings.filters[0]
 
 
