@@ -21,8 +21,7 @@ from edgeclass.desktop.results_model import format_confidence
 from edgeclass.desktop.thumbnails import pil_to_qimage
 from edgeclass.runtime.classifier import Classifier
 from edgeclass.runtime.heatmap import overlay
-from edgeclass.runtime.images import load_image
-from edgeclass.runtime.occlusion import occlusion_map
+from edgeclass.runtime.occlusion import explain_file
 from edgeclass.runtime.progress import ProgressCallback
 from edgeclass.runtime.results import ClassificationResult
 
@@ -46,9 +45,10 @@ def explain_photo(
     cancel: threading.Event,
     on_progress: ProgressCallback,
 ) -> Explanation:
-    """Runs on the worker thread: decode, occlude, draw (QImage is safe off the UI thread)."""
-    image = load_image(path, classifier.max_pixels)
-    found = occlusion_map(classifier, image, cancel=cancel, on_progress=on_progress)
+    """Runs on the worker thread: decode, occlude, draw (QImage is safe off the UI thread).
+
+    The photo is decoded and resized as for classifying it, within the same budgets."""
+    found = explain_file(classifier, path, cancel=cancel, on_progress=on_progress)
     picture = overlay(found.view, found.heat, size=OVERLAY_SIZE)
     return Explanation(path, found.label, found.probability, found.heat, pil_to_qimage(picture))
 
