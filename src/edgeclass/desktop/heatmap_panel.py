@@ -71,8 +71,13 @@ class HeatmapPanel(QWidget):
         self._task: Task | None = None
         self._showing = False
         self.explanation: Explanation | None = None
+        # Where the keyboard goes when the button disables or hides itself while it has it
+        # (the photos); Qt would hand it to the next widget in the window: the Threshold box.
+        self.focus_home: Callable[[], None] = lambda: None
         self.runner = TaskRunner(self)
         self.button = QPushButton(WHY, self)
+        # Tab reaches it; a click does not take the keyboard away from the photos.
+        self.button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.button.setToolTip(
             "Grey out each part of the photo in turn and see which parts the label depends on"
         )
@@ -98,8 +103,15 @@ class HeatmapPanel(QWidget):
         self.explanation = None
         self.button.setText(WHY)
         self._say("")
-        self.button.setEnabled(result is not None and result.ok)
-        self.setVisible(result is not None and result.ok)
+        usable = result is not None and result.ok
+        if not usable:
+            self._release_focus()
+        self.button.setEnabled(usable)
+        self.setVisible(usable)
+
+    def _release_focus(self) -> None:
+        if self.button.hasFocus():
+            self.focus_home()
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -135,6 +147,7 @@ class HeatmapPanel(QWidget):
         task.failed.connect(self._on_failed)
         task.ended.connect(self._on_ended)
         self._task = task
+        self._release_focus()
         self.button.setEnabled(False)
         self._say("Working out why…")
         self.runner.start(task)

@@ -1,16 +1,133 @@
-"""The grid: the same rows as the table (same filter, sort and selection), as thumbnails."""
+"""The grid: the same rows as the table (same filter, sort and selection), as tiles.
+
+Each tile is drawn whole by `TileDelegate`: the photo, its name, and its label with the
+confidence, marked ✓ or ✗ (and coloured) when the truth of its folder is known; a selected tile
+gets the highlight colour, as in a photo browser. The tiles share out the width of the view, so
+no strip of it stays empty, and a tile is laid out at its full size before its thumbnail
+arrives, so rows streaming in during a run never show half a tile.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPalette, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
-from edgeclass.desktop.results_model import THUMBNAIL
-from edgeclass.desktop.results_table import ResultsTable
+from edgeclass.desktop.results_model import (
+    CONFIDENCE,
+    LABEL,
+    NAME,
+    STATUS,
+    THUMBNAIL,
+    TRUTH,
+    ResultRole,
+    is_unknown,
+)
+from edgeclass.desktop.results_table import ResultsTable, is_context_menu_key
 from edgeclass.desktop.thumbnails import THUMBNAIL_SIZE
+from edgeclass.runtime.results import ClassificationResult
 
-CELL = THUMBNAIL_SIZE + 16
+PICTURE = THUMBNAIL_SIZE  # logical pixels: the thumbnails' own size at 100 %
+PADDING = 6
+MIN_TILE_WIDTH = PICTURE + 4 * PADDING + 16  # room for a label and its confidence
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class TileDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(MIN_TILE_WIDTH, PICTURE + 3 * PADDING + 2 * line)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        result = index.data(ResultRole)
+        if not isinstance(result, ClassificationResult):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = option.palette
+        tile = QRectF(option.rect).adjusted(2, 2, -2, -2)
+        state = option.state
+        if state & QStyle.StateFlag.State_Selected:
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            fill = highlight.lighter(170) if highlight.lightness() < 128 else highlight
+            fill.setAlpha(70)
+            painter.setBrush(fill)
+            painter.setPen(highlight)
+            painter.drawRoundedRect(tile.adjusted(1, 1, -1, -1), 6, 6)
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(tile, 6, 6)
+        self._paint_picture(painter, option.rect, index)
+        self._paint_text(painter, option, index, result)
+        painter.restore()
+
+    def _paint_picture(self, painter: QPainter, rect: QRect, index: _Index) -> None:
+        frame = QRect(rect.left(), rect.top() + PADDING, rect.width(), PICTURE)
+        icon = index.sibling(index.row(), THUMBNAIL).data(Qt.ItemDataRole.DecorationRole)
+        if not isinstance(icon, QIcon):
+            return  # a file that could not be read: its status is the text below
+        pixmap = icon.pixmap(QSize(PICTURE, PICTURE))
+        size = pixmap.size().scaled(QSize(PICTURE, PICTURE), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(frame.center())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(target, pixmap)
+
+    def _paint_text(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: _Index,
+        result: ClassificationResult,
+    ) -> None:
+        rect, metrics, palette = option.rect, option.fontMetrics, option.palette
+        line = metrics.height()
+        width = rect.width() - 2 * PADDING
+        top = rect.top() + 2 * PADDING + PICTURE
+        name = index.sibling(index.row(), NAME).data()
+        text_colour = palette.color(QPalette.ColorRole.Text)
+        painter.setPen(text_colour)
+        painter.setFont(option.font)
+        painter.drawText(
+            QRect(rect.left() + PADDING, top, width, line),
+            Qt.AlignmentFlag.AlignHCenter,
+            metrics.elidedText(str(name), Qt.TextElideMode.ElideMiddle, width),
+        )
+        answer = index.sibling(index.row(), LABEL)
+        if result.ok:
+            mark = _mark(index.sibling(index.row(), TRUTH).data())
+            text = f"{mark}{answer.data()}  {index.sibling(index.row(), CONFIDENCE).data()}"
+            if is_unknown(result):
+                text = f"{mark}{answer.data()} ({index.sibling(index.row(), CONFIDENCE).data()})"
+        else:
+            text = str(index.sibling(index.row(), STATUS).data())
+        colour = answer.data(Qt.ItemDataRole.ForegroundRole)
+        if not result.ok:
+            colour = index.sibling(index.row(), STATUS).data(Qt.ItemDataRole.ForegroundRole)
+        font = answer.data(Qt.ItemDataRole.FontRole) or option.font
+        font.setBold(not is_unknown(result))
+        painter.setFont(font)
+        painter.setPen(colour if colour is not None else text_colour)
+        painter.drawText(
+            QRect(rect.left() + PADDING, top + line, width, line),
+            Qt.AlignmentFlag.AlignHCenter,
+            painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width),
+        )
+
+
+def _mark(truth_text: object) -> str:
+    """`✓ ` or `✗ ` from the Truth column's text, "" when the truth is not known."""
+    text = str(truth_text or "")
+    return text[:2] if text[:1] in ("✓", "✗") else ""
 
 
 class ResultsGrid(QListView):
@@ -19,17 +136,46 @@ class ResultsGrid(QListView):
         self._table = table
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setModel(table.model())
-        self.setModelColumn(THUMBNAIL)  # its picture; the name is in the tooltip
+        self.setModelColumn(THUMBNAIL)  # the row; the delegate reads the other columns
         self.setSelectionModel(table.selectionModel())  # one selection for both views
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        self.setGridSize(QSize(CELL, CELL))
+        self.delegate = TileDelegate(self)
+        self.setItemDelegate(self.delegate)
         self.setUniformItemSizes(True)
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setSpacing(0)
+        self.setMouseTracking(True)  # the hovered tile is shaded
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self.doubleClicked.connect(lambda index: table.open_row(index.row()))
+        self._fit_tiles()
+
+    def tile_size(self) -> QSize:
+        return self.gridSize()
+
+    def _fit_tiles(self) -> None:
+        """As many whole tiles as fit across, sharing out the width that is left."""
+        line = self.fontMetrics().height()
+        height = PICTURE + 3 * PADDING + 2 * line
+        available = max(self.viewport().width(), MIN_TILE_WIDTH)
+        columns = max(1, available // MIN_TILE_WIDTH)
+        size = QSize(available // columns, height)
+        if size != self.gridSize():
+            self.setGridSize(size)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_tiles()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self._table.preview_on_space(event):
+        if is_context_menu_key(event):
+            self._table.context_menu_for_current(self)
+        elif not self._table.preview_on_space(event):
             super().keyPressEvent(event)
+
+    def _context_menu(self, where: QPoint) -> None:
+        index = self.indexAt(where)
+        if index.isValid():
+            self._table.show_context_menu(index.row(), self, where)
