@@ -113,7 +113,7 @@ class EvaluationDialog(QDialog):
         layout.addWidget(QLabel(title, self))
         layout.addWidget(self.mistakes, 1)
         layout.addWidget(buttons)
-        self.resize(640, 640)
+        self.resize(640, 600)
 
     def _per_class_table(self) -> QTableWidget:
         rows = self.evaluation.per_class()
@@ -166,7 +166,10 @@ class EvaluationDialog(QDialog):
 
 
 def _fit_height(table: QTableWidget) -> None:
-    """A short table shows all its rows without a scroll bar (as far as 8 rows)."""
+    """A short table of numbers: its columns share the width, all its rows show without a
+    scroll bar (as far as 8 rows), and it takes no keyboard focus (nothing to do in it)."""
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     table.resizeRowsToContents()
     rows = min(table.rowCount(), 8)
     height = table.horizontalHeader().height() + 2 * table.frameWidth()

@@ -33,14 +33,13 @@ class PreviewDialog(QDialog):
         super().__init__(parent)
         self.resize(900, 700)
         self.image_label = ScaledImageLabel(self)
-        self.caption = QLabel(self)
-        self.caption.setTextFormat(Qt.TextFormat.PlainText)
-        self.caption.setWordWrap(True)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setContentsMargins(8, 4, 8, 8)
+        self.answer = _caption_label(self, bold=True)
+        self.caption = _caption_label(self, bold=False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 0, 0, 8)
+        layout.setSpacing(2)
         layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.answer)
         layout.addWidget(self.caption)
         self._path = ""
         self._signals: PreviewSignals | None = None
@@ -48,11 +47,14 @@ class PreviewDialog(QDialog):
     def path(self) -> str:
         return self._path
 
-    def show_photo(self, path: str, caption: str = "") -> None:
+    def show_photo(self, path: str, answer: str = "", caption: str = "") -> None:
+        """`answer`: what the model says (label, confidence, truth); `caption`: its name and
+        place in the list."""
         self._path = path
         self.setWindowTitle(display_path(Path(path).name))
-        self.caption.setText(caption)
-        self.caption.setVisible(bool(caption))
+        for label, text in ((self.answer, answer), (self.caption, caption)):
+            label.setText(text)
+            label.setVisible(bool(text))
         self.image_label.set_image(None)
         self.image_label.setText("Loading…")
         loader = PreviewLoader(path, PREVIEW_SIDE)
@@ -80,3 +82,17 @@ class PreviewDialog(QDialog):
             self.stepRequested.emit(_STEPS[key])
         else:
             super().keyPressEvent(event)
+
+
+def _caption_label(parent: QWidget, *, bold: bool) -> QLabel:
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setContentsMargins(8, 0, 8, 0)
+    if bold:
+        font = label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        label.setFont(font)
+    return label

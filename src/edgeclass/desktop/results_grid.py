@@ -10,7 +10,16 @@ arrives, so rows streaming in during a run never show half a tile.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QIcon,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -42,9 +51,12 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class TileDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tile = QSize(MIN_TILE_WIDTH, PICTURE)  # set by the grid to its cell's size
+
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        line = option.fontMetrics.height()
-        return QSize(MIN_TILE_WIDTH, PICTURE + 3 * PADDING + 2 * line)
+        return self.tile  # every tile fills its cell, thumbnail or not yet
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         result = index.data(ResultRole)
@@ -57,10 +69,10 @@ class TileDelegate(QStyledItemDelegate):
         state = option.state
         if state & QStyle.StateFlag.State_Selected:
             highlight = palette.color(QPalette.ColorRole.Highlight)
-            fill = highlight.lighter(170) if highlight.lightness() < 128 else highlight
-            fill.setAlpha(70)
+            fill = QColor(highlight)
+            fill.setAlpha(60)
             painter.setBrush(fill)
-            painter.setPen(highlight)
+            painter.setPen(QPen(highlight, 2))
             painter.drawRoundedRect(tile.adjusted(1, 1, -1, -1), 6, 6)
         elif state & QStyle.StateFlag.State_MouseOver:
             painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
@@ -73,14 +85,41 @@ class TileDelegate(QStyledItemDelegate):
     def _paint_picture(self, painter: QPainter, rect: QRect, index: _Index) -> None:
         frame = QRect(rect.left(), rect.top() + PADDING, rect.width(), PICTURE)
         icon = index.sibling(index.row(), THUMBNAIL).data(Qt.ItemDataRole.DecorationRole)
-        if not isinstance(icon, QIcon):
-            return  # a file that could not be read: its status is the text below
+        if not isinstance(icon, QIcon):  # no picture (yet): a frame of the picture's size
+            box = QRect(0, 0, PICTURE, PICTURE * 3 // 4)
+            box.moveCenter(frame.center())
+            pen = QPen(self._mid_colour(painter), 1, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box, 4, 4)
+            return
         pixmap = icon.pixmap(QSize(PICTURE, PICTURE))
         size = pixmap.size().scaled(QSize(PICTURE, PICTURE), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(frame.center())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(target, pixmap)
+
+    def _mid_colour(self, painter: QPainter) -> QColor:
+        parent = self.parent()
+        palette = parent.palette() if isinstance(parent, QWidget) else QPalette()
+        return palette.color(QPalette.ColorRole.Mid)
+
+    @staticmethod
+    def tile_text(index: _Index) -> tuple[str, str]:
+        """The two lines under a tile's picture: the file name, and the answer (`✓ cat 97.1%`,
+        `✗ dog 88.0%`, `unknown (cat 31.0%)`) or, for a file that failed, its status."""
+        result = index.data(ResultRole)
+
+        def cell(column: int) -> str:
+            return str(index.sibling(index.row(), column).data() or "")
+
+        if not isinstance(result, ClassificationResult) or not result.ok:
+            return cell(NAME), cell(STATUS)
+        mark = _mark(cell(TRUTH))
+        if is_unknown(result):
+            return cell(NAME), f"{mark}{cell(LABEL)} ({cell(CONFIDENCE)})"
+        return cell(NAME), f"{mark}{cell(LABEL)}  {cell(CONFIDENCE)}"
 
     def _paint_text(
         self,
@@ -93,34 +132,25 @@ class TileDelegate(QStyledItemDelegate):
         line = metrics.height()
         width = rect.width() - 2 * PADDING
         top = rect.top() + 2 * PADDING + PICTURE
-        name = index.sibling(index.row(), NAME).data()
+        name, answer_text = self.tile_text(index)
         text_colour = palette.color(QPalette.ColorRole.Text)
         painter.setPen(text_colour)
         painter.setFont(option.font)
         painter.drawText(
             QRect(rect.left() + PADDING, top, width, line),
             Qt.AlignmentFlag.AlignHCenter,
-            metrics.elidedText(str(name), Qt.TextElideMode.ElideMiddle, width),
+            metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, width),
         )
-        answer = index.sibling(index.row(), LABEL)
-        if result.ok:
-            mark = _mark(index.sibling(index.row(), TRUTH).data())
-            text = f"{mark}{answer.data()}  {index.sibling(index.row(), CONFIDENCE).data()}"
-            if is_unknown(result):
-                text = f"{mark}{answer.data()} ({index.sibling(index.row(), CONFIDENCE).data()})"
-        else:
-            text = str(index.sibling(index.row(), STATUS).data())
+        answer = index.sibling(index.row(), LABEL if result.ok else STATUS)
         colour = answer.data(Qt.ItemDataRole.ForegroundRole)
-        if not result.ok:
-            colour = index.sibling(index.row(), STATUS).data(Qt.ItemDataRole.ForegroundRole)
-        font = answer.data(Qt.ItemDataRole.FontRole) or option.font
+        font = answer.data(Qt.ItemDataRole.FontRole) or QFont(option.font)
         font.setBold(not is_unknown(result))
         painter.setFont(font)
         painter.setPen(colour if colour is not None else text_colour)
         painter.drawText(
             QRect(rect.left() + PADDING, top + line, width, line),
             Qt.AlignmentFlag.AlignHCenter,
-            painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width),
+            painter.fontMetrics().elidedText(answer_text, Qt.TextElideMode.ElideRight, width),
         )
 
 
@@ -159,10 +189,14 @@ class ResultsGrid(QListView):
         """As many whole tiles as fit across, sharing out the width that is left."""
         line = self.fontMetrics().height()
         height = PICTURE + 3 * PADDING + 2 * line
-        available = max(self.viewport().width(), MIN_TILE_WIDTH)
+        # QListView wraps a row of tiles early by the width of a vertical scroll bar, shown or
+        # not: leave it out, or the last column wraps and leaves its width empty.
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        available = max(self.viewport().width() - scroll_bar - 1, MIN_TILE_WIDTH)
         columns = max(1, available // MIN_TILE_WIDTH)
         size = QSize(available // columns, height)
         if size != self.gridSize():
+            self.delegate.tile = size
             self.setGridSize(size)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

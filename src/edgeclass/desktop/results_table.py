@@ -12,6 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
     QPoint,
     QSize,
     QSortFilterProxyModel,
@@ -25,10 +27,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QListView,
     QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
 
+from edgeclass.desktop.elided_label import elide_at_word
 from edgeclass.desktop.results_model import (
     CONFIDENCE,
     FOLDER,
@@ -42,15 +47,18 @@ from edgeclass.desktop.results_model import (
 )
 from edgeclass.runtime.results import ClassificationResult
 
+_Index = QModelIndex | QPersistentModelIndex
+# At the window's default size every column fits beside the detail pane (a sideways scroll
+# would cut the last one's text at the edge); Message takes what is left and ends at a word.
 COLUMN_WIDTHS = {
     THUMBNAIL: 60,
-    NAME: 180,
-    FOLDER: 110,
-    LABEL: 100,
-    TRUTH: 100,
-    CONFIDENCE: 95,
-    STATUS: 110,
-    MESSAGE: 160,
+    NAME: 150,
+    FOLDER: 100,
+    LABEL: 85,
+    TRUTH: 85,
+    CONFIDENCE: 90,
+    STATUS: 95,
+    MESSAGE: 90,
 }
 ROW_HEIGHT = 54
 ICON_SIZE = 48
@@ -62,6 +70,17 @@ def is_context_menu_key(event: QKeyEvent) -> bool:
         event.modifiers() & Qt.KeyboardModifier.ShiftModifier
     )
     return event.key() == Qt.Key.Key_Menu or bool(shift_f10)
+
+
+class WordElideDelegate(QStyledItemDelegate):
+    """Cells of sentences (a failed file's message) end with "…" after a whole word; the
+    tooltip holds all of it. (File names keep the view's middle elision.)"""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        margin = 8  # the style's text margins on both sides, with room to spare
+        option.text = elide_at_word(option.text, option.fontMetrics, option.rect.width() - margin)
+        option.textElideMode = Qt.TextElideMode.ElideNone
 
 
 class ResultsTable(QTableView):
@@ -95,6 +114,8 @@ class ResultsTable(QTableView):
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
         self.setColumnHidden(TRUTH, True)  # shown when the photos come from labelled folders
+        self.sentence_delegate = WordElideDelegate(self)
+        self.setItemDelegateForColumn(MESSAGE, self.sentence_delegate)
         header.sortIndicatorChanged.connect(self.scrollToTop)
         proxy.rowsAboutToBeInserted.connect(self._remember_current_visible)
         proxy.layoutAboutToBeChanged.connect(self._remember_current_visible)

@@ -71,29 +71,26 @@ class ResultsView(QSplitter):
         if shown is not None:
             shown.setFocus()
 
-    def caption(self, row: int) -> str:
-        """`cat-02.jpg · cat 97.1% · truth ✓ cat · 3 of 16`: what the preview says under a
-        photo."""
+    def caption(self, row: int) -> tuple[str, str]:
+        """What the preview says under a photo: the answer (`cat 97.1%  ·  ✓ truth: cat`)
+        and where it is (`cat-02.jpg  ·  3 of 16`)."""
         model = self.table.model()
 
         def cell(column: int) -> str:
             return str(model.index(row, column).data() or "")
 
-        parts = [cell(NAME)]
         result = model.index(row, 0).data(ResultRole)
-        if result is not None and result.ok:
-            parts.append(f"{cell(LABEL)} {cell(CONFIDENCE)}")
-        else:
-            parts.append(cell(STATUS))
-        if cell(TRUTH):
-            parts.append(f"truth {cell(TRUTH)}")
-        parts.append(f"{row + 1:,} of {model.rowCount():,}")
-        return "   ·   ".join(parts)
+        answer = f"{cell(LABEL)} {cell(CONFIDENCE)}" if result and result.ok else cell(STATUS)
+        truth = cell(TRUTH)
+        if truth:
+            mark, _, label = truth.rpartition(" ")
+            answer += "   ·   " + (f"{mark} " if mark else "") + f"truth: {label}"
+        return answer, f"{cell(NAME)}   ·   {row + 1:,} of {model.rowCount():,}"
 
     def _preview(self, path: str) -> None:
         current = self.table.currentIndex()
-        caption = self.caption(current.row()) if current.isValid() else ""
-        self.preview_dialog.show_photo(path, caption)
+        answer, where = self.caption(current.row()) if current.isValid() else ("", "")
+        self.preview_dialog.show_photo(path, answer, where)
 
     def _preview_step(self, step: int) -> None:
         """The next (or previous) row becomes current; the preview shows its photo."""
