@@ -67,7 +67,7 @@ def test_the_grid_fills_its_width_and_shows_the_selection(qtbot, window, tmp_pat
     window.splitter.grid_action.trigger()
     grid = window.splitter.grid
     qtbot.waitUntil(lambda: grid.visualRect(window.proxy.index(0, 0)).isValid())
-    tile = grid.tile_size()
+    tile = grid.gridSize()
     assert tile.width() >= MIN_TILE_WIDTH
     # The tiles of the first row reach across the view: no empty strip on the right.
     first_row = [grid.visualRect(window.proxy.index(r, 0)) for r in range(12)]
@@ -92,12 +92,14 @@ def test_the_grid_fills_its_width_and_shows_the_selection(qtbot, window, tmp_pat
 
 
 def test_tiles_arriving_during_a_run_are_laid_out_whole(qtbot, window, tmp_path):
-    window.splitter.grid_action.trigger()
+    window.threshold_spin.setFocus()  # where the keyboard is when the window opens
+    window.splitter.grid_action.trigger()  # Ctrl+G before any photo
     classify_and_wait(qtbot, window, write_images(tmp_path, 30, size=(64, 48)))
     grid = window.splitter.grid
     rects = [grid.visualRect(window.proxy.index(row, 0)) for row in range(30)]
     assert len({(r.width(), r.height()) for r in rects}) == 1  # every tile the same size
-    assert all(r.width() == grid.tile_size().width() for r in rects)
+    assert all(r.width() == grid.gridSize().width() for r in rects)
+    assert grid.hasFocus() and not window.threshold_spin.hasFocus()  # the arrows browse tiles
     window.splitter.grid_action.trigger()
 
 

@@ -468,7 +468,7 @@ class MainWindow(QMainWindow):
         self._show_counts()
         if has_rows and not self._results_focused:
             self._results_focused = True  # once: the arrow keys then move through the rows
-            self.table.setFocus()
+            self.splitter.focus_results()  # the table or the grid, whichever is shown
 
     def _show_counts(self) -> None:
         model = self.results_model

@@ -30,7 +30,7 @@ class ModelDialog(QDialog):
     def __init__(self, folder: ModelFolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About this model")
-        self.resize(600, 520)
+        self.resize(680, 520)
         summary = summarise(folder)
 
         self.headline = _value_label(summary.headline, self)

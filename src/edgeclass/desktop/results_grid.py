@@ -182,9 +182,6 @@ class ResultsGrid(QListView):
         self.doubleClicked.connect(lambda index: table.open_row(index.row()))
         self._fit_tiles()
 
-    def tile_size(self) -> QSize:
-        return self.gridSize()
-
     def _fit_tiles(self) -> None:
         """As many whole tiles as fit across, sharing out the width that is left."""
         line = self.fontMetrics().height()

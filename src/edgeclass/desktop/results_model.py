@@ -339,9 +339,6 @@ class ResultsModel(QAbstractTableModel):
         self._sort_column, self._descending = column, descending
         self._reorder()
 
-    def sort_column(self) -> int:
-        return self._sort_column
-
     def _reorder(self) -> None:
         keys = self._column_keys(self._results, self._arrivals)
         order = sorted_rows(keys, self._arrivals, self._descending)
