@@ -183,31 +183,13 @@ def x265_standin(bundle: Path = BUNDLE) -> list[str]:
     return replaced
 
 
-def makensis(version: str) -> tuple[int, str]:
-    """Write the NSIS script for the built bundle and compile edgeclass-setup.exe."""
-    script = BUILD / "installer" / "edgeclass.nsi"
-    script.parent.mkdir(parents=True, exist_ok=True)
-    text = nsis_script.script(
-        version=version,
-        bundle_dir=BUNDLE,
-        out_file=SETUP_EXE,
-        icon=REPO / "src" / "edgeclass" / "resources" / "icons" / "edgeclass.ico",
-        license_file=REPO / "LICENSE" if (REPO / "LICENSE").is_file() else None,
-    )
-    script.write_text(text, encoding="utf-8")
-    result = subprocess.run(
-        ["makensis", "-V2", "-INPUTCHARSET", "UTF8", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return result.returncode, (result.stdout + result.stderr)[-2000:]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-build", action="store_true", help="reuse dist/windows as it is")
     parser.add_argument("--clean", action="store_true", help="empty PyInstaller's cache first")
+    parser.add_argument(
+        "--no-installer", action="store_true", help="skip makensis (it takes minutes)"
+    )
     parser.add_argument(
         "--nice", type=int, default=10, help="CPU niceness of the build (default: 10; 0 = none)"
     )
@@ -259,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             f"bundle is {app_bytes / 2**20:.1f} MiB without its model, "
             f"over the {contents.SIZE_TARGET_MIB:.0f} MiB budget"
         )
-    if not problems:
-        code, nsis_log = makensis(edgeclass.__version__)
+    if not problems and not args.no_installer:
+        code, nsis_log = nsis_script.build_installer(BUNDLE, SETUP_EXE, edgeclass.__version__)
         if code != 0:
             problems.append(f"makensis failed (exit {code}): {nsis_log}")
         else:

@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+sys.path.insert(0, str(HERE.parent.parent / "docs" / "screenshots"))
+
 import bundle_contents as contents
+import make_screenshots as screenshots
 import nsis_script
 import smoke_test as linux_smoke
 import standin_dll
@@ -282,6 +286,16 @@ def check_installer(smoke: Smoke, setup: Path, photo: Path) -> None:
     )
 
 
+def top_level_titles(xwininfo_tree: str) -> list[tuple[str, str]]:
+    """(window id, title) of every titled window in `xwininfo -root -tree` output."""
+    found = []
+    for line in xwininfo_tree.splitlines():
+        match = re.match(r'\s*(0x[0-9a-f]+) "([^"]*)"', line)
+        if match and match.group(2):
+            found.append((match.group(1), match.group(2)))
+    return found
+
+
 def screenshot(smoke: Smoke, desktop: Path, photos: Path, png: Path, settle_s: float) -> None:
     """The real window under Xvfb + Wine, classifying `photos`, captured to `png`."""
     display = ":87"
@@ -295,17 +309,23 @@ def screenshot(smoke: Smoke, desktop: Path, photos: Path, png: Path, settle_s: f
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, cwd=smoke.work)
         time.sleep(settle_s)
+        tree = subprocess.run(["xwininfo", "-display", display, "-root", "-tree"],
+                              capture_output=True, text=True, timeout=30).stdout
+        titles = top_level_titles(tree)
+        # The main window's title is "<model> - edgeclass"; PyInstaller's error box would be
+        # "Unhandled exception in script".
+        main = [(wid, title) for wid, title in titles if title.endswith("edgeclass")]
         png.parent.mkdir(parents=True, exist_ok=True)
-        shot = subprocess.run(["import", "-display", display, "-window", "root", str(png)],
+        target = main[0][0] if main else "root"
+        shot = subprocess.run(["import", "-display", display, "-window", target, str(png)],
                               capture_output=True, text=True, timeout=60)
-        windows = subprocess.run(["xwininfo", "-display", display, "-root", "-tree"],
-                                 capture_output=True, text=True, timeout=30).stdout
-        titled = [line.strip() for line in windows.splitlines() if "edgeclass" in line.lower()]
+        if shot.returncode == 0:
+            screenshots.shrink_png(png)
         smoke.check(
             "window under Xvfb",
-            shot.returncode == 0 and png.is_file() and bool(titled) and app.poll() is None,
+            shot.returncode == 0 and png.is_file() and bool(main) and app.poll() is None,
             {"screenshot": str(png.relative_to(REPO)) if png.is_relative_to(REPO) else str(png),
-             "windows": titled[:3], "app_running": app.poll() is None},
+             "windows": [title for _wid, title in titles][:5], "app_running": app.poll() is None},
         )
     finally:
         if app is not None and app.poll() is None:
@@ -361,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             smoke.summary["installer"] = f"skipped: no {setup}"
         if args.screenshot:
-            screenshot(smoke, desktop, work / NON_ASCII_FOLDER, Path(args.screenshot).resolve(),
-                       args.settle)
+            # Drawn cats and dogs (docs/screenshots/make_screenshots.py), never the real photos:
+            # a screenshot is published.
+            pictures = work / "Bilder ü"
+            screenshots.write_picture_folder(pictures)
+            screenshot(smoke, desktop, pictures, Path(args.screenshot).resolve(), args.settle)
     finally:
         prefix.stop()
         if not args.keep:
