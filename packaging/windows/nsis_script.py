@@ -165,16 +165,14 @@ def script(
         "  SetOutPath $INSTDIR",
         f"  File /r {_quote(str(bundle_dir) + os.sep + '*')}",
         f'  WriteUninstaller "$INSTDIR\\{UNINSTALLER}"',
-        f'  CreateShortcut "{SHORTCUT}" "$INSTDIR\\{DESKTOP_EXE}" "" '
-        f'"$INSTDIR\\{DESKTOP_EXE}" 0',
+        f'  CreateShortcut "{SHORTCUT}" "$INSTDIR\\{DESKTOP_EXE}" "" "$INSTDIR\\{DESKTOP_EXE}" 0',
         f'  WriteRegStr HKCU "{APP_KEY}" "InstallDir" "$INSTDIR"',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "DisplayName" "{APP}"',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "DisplayVersion" "{version}"',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "Publisher" "{version_resource.COMPANY}"',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\\{DESKTOP_EXE},0"',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"',
-        f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "UninstallString" '
-        f'"$\\"$INSTDIR\\{UNINSTALLER}$\\""',
+        f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "UninstallString" "$\\"$INSTDIR\\{UNINSTALLER}$\\""',
         f'  WriteRegStr HKCU "{UNINSTALL_KEY}" "QuietUninstallString" '
         f'"$\\"$INSTDIR\\{UNINSTALLER}$\\" /S"',
         f'  WriteRegDWORD HKCU "{UNINSTALL_KEY}" "NoModify" 1',
@@ -210,7 +208,7 @@ def makensis_command() -> str:
     """makensis on PATH, or where the Windows NSIS installer puts it."""
     found = shutil.which("makensis")
     if found is None and sys.platform == "win32":
-        default = Path(os.environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)"))
+        default = Path(os.environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)"))
         candidate = default / "NSIS" / "makensis.exe"
         found = str(candidate) if candidate.is_file() else None
     if found is None:

@@ -26,7 +26,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,11 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-sys.path.insert(0, str(HERE.parent.parent / "docs" / "screenshots"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"))
 
 import bundle_contents as contents
 import make_screenshots as screenshots
@@ -48,6 +46,7 @@ import smoke_test as linux_smoke
 import standin_dll
 import wine
 
+HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DIST = REPO / "dist" / "windows"
 SHARED_PHOTOS = REPO.parent / "shared" / "data" / "catsdogs" / "test"
@@ -68,7 +67,9 @@ def pick_photos(source: Path, count: int) -> list[Path]:
 
 
 def parse_rows(text: str) -> dict[str, dict[str, str]]:
-    return {Path(row["path"].replace("\\", "/")).name: row for row in csv.DictReader(io.StringIO(text))}
+    return {
+        Path(row["path"].replace("\\", "/")).name: row for row in csv.DictReader(io.StringIO(text))
+    }
 
 
 def compare(frozen: dict[str, dict[str, str]], reference: dict[str, dict[str, str]]) -> list[str]:
@@ -81,8 +82,10 @@ def compare(frozen: dict[str, dict[str, str]], reference: dict[str, dict[str, st
         if got is None:
             continue
         if (got["status"], got["label"]) != (want["status"], want["label"]):
-            problems.append(f"{name}: {got['status']}/{got['label']}, reference "
-                            f"{want['status']}/{want['label']}")
+            problems.append(
+                f"{name}: {got['status']}/{got['label']}, reference "
+                f"{want['status']}/{want['label']}"
+            )
         elif want["score"] and abs(float(got["score"]) - float(want["score"])) > SCORE_TOLERANCE:
             problems.append(f"{name}: score {got['score']}, reference {want['score']}")
     return problems
@@ -95,7 +98,9 @@ class Smoke:
         self.summary: dict = {}
         self.problems: list[str] = []
 
-    def run(self, argv: list[str], timeout: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, argv: list[str], timeout: float = 600, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         environment = {
             key: value
             for key, value in self.prefix.env(**env).items()
@@ -143,10 +148,14 @@ def check_cli(smoke: Smoke, cli: Path, photos: list[Path]) -> None:
     reference = smoke.reference(["classify", str(folder), "--format", "csv", "--quiet"])
     written = out.read_text(encoding="utf-8") if out.is_file() else ""
     differences = compare(parse_rows(written), parse_rows(reference.stdout))
-    leftovers = sorted(p.name for p in smoke.work.iterdir() if p.name.startswith(".") or ".tmp" in p.name)
+    leftovers = sorted(
+        p.name for p in smoke.work.iterdir() if p.name.startswith(".") or ".tmp" in p.name
+    )
     smoke.check(
         "classify photos (-o, non-ASCII folder)",
-        result.returncode == 0 and not differences and len(parse_rows(written)) == len(photos)
+        result.returncode == 0
+        and not differences
+        and len(parse_rows(written)) == len(photos)
         and not leftovers,
         {
             "photos": len(photos),
@@ -172,8 +181,12 @@ def check_cli(smoke: Smoke, cli: Path, photos: list[Path]) -> None:
     smoke.check(
         "classify a path over 260 characters",
         result.returncode == 0 and [r["status"] for r in rows.values()] == ["ok", "ok"],
-        {"path_length": len(win(deep / photos[0].name)), "rc": result.returncode,
-         "statuses": [r["status"] for r in rows.values()], "stderr": result.stderr[-300:]},
+        {
+            "path_length": len(win(deep / photos[0].name)),
+            "rc": result.returncode,
+            "statuses": [r["status"] for r in rows.values()],
+            "stderr": result.stderr[-300:],
+        },
     )
 
     bad = smoke.work / "bad"
@@ -220,8 +233,12 @@ def check_desktop(smoke: Smoke, desktop: Path) -> None:
     smoke.check(
         "desktop self-test",
         result.returncode == 0,
-        {"rc": result.returncode, "seconds": round(time.perf_counter() - started, 1),
-         "report": linux_smoke._json_object(result.stdout), "stderr": result.stderr[-500:]},
+        {
+            "rc": result.returncode,
+            "seconds": round(time.perf_counter() - started, 1),
+            "report": linux_smoke._json_object(result.stdout),
+            "stderr": result.stderr[-500:],
+        },
     )
 
 
@@ -255,18 +272,36 @@ def check_installer(smoke: Smoke, setup: Path, photo: Path) -> None:
     installed_exe = install_dir / f"{contents.CLI_NAME}.exe"
     present = {key: registry_has(smoke, key) for key in keys}
     association = registry_has(smoke, jpg_progids, nsis_script.PROG_ID)
-    run_installed = smoke.run([smoke.prefix.arg(installed_exe), "classify",
-                               smoke.prefix.arg(photo), "--format", "csv", "--quiet"])
+    run_installed = smoke.run(
+        [
+            smoke.prefix.arg(installed_exe),
+            "classify",
+            smoke.prefix.arg(photo),
+            "--format",
+            "csv",
+            "--quiet",
+        ]
+    )
     rows = parse_rows(run_installed.stdout)
     smoke.check(
         "installer /S",
-        result.returncode == 0 and installed_exe.is_file() and shortcut.is_file()
-        and all(present.values()) and association
+        result.returncode == 0
+        and installed_exe.is_file()
+        and shortcut.is_file()
+        and all(present.values())
+        and association
         and [r["status"] for r in rows.values()] == ["ok"],
-        {"rc": result.returncode, "seconds": round(time.perf_counter() - started, 1),
-         "install_dir": str(install_dir.relative_to(smoke.prefix.path)) if smoke.prefix.path else str(install_dir),
-         "shortcut": shortcut.is_file(), "registry_keys": present, "open_with_jpg": association,
-         "installed_exe_rc": run_installed.returncode},
+        {
+            "rc": result.returncode,
+            "seconds": round(time.perf_counter() - started, 1),
+            "install_dir": str(install_dir.relative_to(smoke.prefix.path))
+            if smoke.prefix.path
+            else str(install_dir),
+            "shortcut": shortcut.is_file(),
+            "registry_keys": present,
+            "open_with_jpg": association,
+            "installed_exe_rc": run_installed.returncode,
+        },
     )
 
     uninstaller = install_dir / nsis_script.UNINSTALLER
@@ -276,13 +311,23 @@ def check_installer(smoke: Smoke, setup: Path, photo: Path) -> None:
     association_left = registry_has(smoke, jpg_progids, nsis_script.PROG_ID)
     smoke.check(
         "uninstaller /S",
-        result.returncode == 0 and gone and not shortcut.exists() and not any(left.values())
+        result.returncode == 0
+        and gone
+        and not shortcut.exists()
+        and not any(left.values())
         and not association_left,
-        {"rc": result.returncode, "install_dir_removed": gone,
-         "files_left": sorted(str(p.relative_to(install_dir)) for p in install_dir.rglob("*"))[:10]
-         if install_dir.exists() else [],
-         "shortcut_left": shortcut.exists(), "registry_keys_left": left,
-         "open_with_jpg_left": association_left},
+        {
+            "rc": result.returncode,
+            "install_dir_removed": gone,
+            "files_left": sorted(str(p.relative_to(install_dir)) for p in install_dir.rglob("*"))[
+                :10
+            ]
+            if install_dir.exists()
+            else [],
+            "shortcut_left": shortcut.exists(),
+            "registry_keys_left": left,
+            "open_with_jpg_left": association_left,
+        },
     )
 
 
@@ -299,33 +344,52 @@ def top_level_titles(xwininfo_tree: str) -> list[tuple[str, str]]:
 def screenshot(smoke: Smoke, desktop: Path, photos: Path, png: Path, settle_s: float) -> None:
     """The real window under Xvfb + Wine, classifying `photos`, captured to `png`."""
     display = ":87"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     app = None
     try:
         time.sleep(2)
         env = smoke.prefix.env(DISPLAY=display, QT_QPA_PLATFORM="windows")
-        app = subprocess.Popen(smoke.prefix.command([smoke.prefix.arg(desktop), smoke.prefix.arg(photos)]),
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, cwd=smoke.work)
+        app = subprocess.Popen(
+            smoke.prefix.command([smoke.prefix.arg(desktop), smoke.prefix.arg(photos)]),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            cwd=smoke.work,
+        )
         time.sleep(settle_s)
-        tree = subprocess.run(["xwininfo", "-display", display, "-root", "-tree"],
-                              capture_output=True, text=True, timeout=30).stdout
+        tree = subprocess.run(
+            ["xwininfo", "-display", display, "-root", "-tree"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
         titles = top_level_titles(tree)
         # The main window's title is "<model> - edgeclass"; PyInstaller's error box would be
         # "Unhandled exception in script".
         main = [(wid, title) for wid, title in titles if title.endswith("edgeclass")]
         png.parent.mkdir(parents=True, exist_ok=True)
         target = main[0][0] if main else "root"
-        shot = subprocess.run(["import", "-display", display, "-window", target, str(png)],
-                              capture_output=True, text=True, timeout=60)
+        shot = subprocess.run(
+            ["import", "-display", display, "-window", target, str(png)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if shot.returncode == 0:
-            screenshots.shrink_png(png)
+            screenshots._shrink_png(png)  # the palette PNG the other screenshots use
         smoke.check(
             "window under Xvfb",
             shot.returncode == 0 and png.is_file() and bool(main) and app.poll() is None,
-            {"screenshot": str(png.relative_to(REPO)) if png.is_relative_to(REPO) else str(png),
-             "windows": [title for _wid, title in titles][:5], "app_running": app.poll() is None},
+            {
+                "screenshot": str(png.relative_to(REPO)) if png.is_relative_to(REPO) else str(png),
+                "windows": [title for _wid, title in titles][:5],
+                "app_running": app.poll() is None,
+            },
         )
     finally:
         if app is not None and app.poll() is None:
@@ -338,13 +402,17 @@ def screenshot(smoke: Smoke, desktop: Path, photos: Path, png: Path, settle_s: f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", default=str(DIST / contents.BUNDLE_NAME))
-    parser.add_argument("--setup", default=str(DIST / nsis_script.SETUP_NAME),
-                        help="the installer to check (skipped when the file is absent)")
+    parser.add_argument(
+        "--setup",
+        default=str(DIST / nsis_script.SETUP_NAME),
+        help="the installer to check (skipped when the file is absent)",
+    )
     parser.add_argument("--photos", default=str(SHARED_PHOTOS), help="folder of class folders")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--screenshot", help="Linux: save a screenshot of the real window here")
-    parser.add_argument("--settle", type=float, default=45.0,
-                        help="seconds the window gets before the screenshot")
+    parser.add_argument(
+        "--settle", type=float, default=45.0, help="seconds the window gets before the screenshot"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and prefix")
     args = parser.parse_args(argv)
 
@@ -370,8 +438,11 @@ def main(argv: list[str] | None = None) -> int:
             photos = pick_photos(source, args.count)
             smoke.summary["photos_from"] = "shared data"
         else:
-            photos = [p for p in linux_smoke.write_test_images(work / "generated", 12)
-                      if p.name not in linux_smoke.BAD_FILES]
+            photos = [
+                p
+                for p in linux_smoke.write_test_images(work / "generated", 12)
+                if p.name not in linux_smoke.BAD_FILES
+            ]
             smoke.summary["photos_from"] = "generated (no shared data)"
         check_cli(smoke, cli, photos)
         check_desktop(smoke, desktop)

@@ -79,7 +79,9 @@ def standin_source(dll_name: str, functions: list[str], bodies: dict | None = No
     return "\n".join(lines) + "\n"
 
 
-def build_standin(dll_name: str, users: list[Path], out: Path, bodies: dict | None = None) -> list[str]:
+def build_standin(
+    dll_name: str, users: list[Path], out: Path, bodies: dict | None = None
+) -> list[str]:
     """Compile `out` (named like `dll_name`) exporting what `users` import from `dll_name`;
     returns those names."""
     functions = sorted({name for user in users for name in imported_functions(user, dll_name)})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import shutil
 import struct
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ wine = importlib.import_module("wine")
 WINDOWS_DIST = REPO / "dist" / "windows"
 BUNDLE = WINDOWS_DIST / rules.BUNDLE_NAME
 SUBSYSTEM_GUI, SUBSYSTEM_CONSOLE = 2, 3
+CSV_QUIET = ("--format", "csv", "--quiet")
 
 pytestmark = pytest.mark.skipif(
     not (BUNDLE / f"{rules.CLI_NAME}.exe").is_file(),
@@ -129,13 +129,22 @@ def test_frozen_cli_reads_heic_and_avif_under_wine(tmp_path: Path) -> None:
     prefix.ensure()
     try:
         result = prefix.run(
-            [str(BUNDLE / "edgeclass.exe"), "classify", wine.windows_path(photos)]
-            + ["--format", "csv", "--quiet"],
+            [str(BUNDLE / "edgeclass.exe"), "classify", wine.windows_path(photos), *CSV_QUIET],
             timeout=300,
         )
     finally:
         prefix.stop()
     assert result.returncode == 0, result.stderr[-2000:]
-    statuses = {line.split(",")[0].rsplit("\\", 1)[-1]: line.split(",")[1]
-                for line in result.stdout.splitlines()[1:]}
+    statuses = {
+        line.split(",")[0].rsplit("\\", 1)[-1]: line.split(",")[1]
+        for line in result.stdout.splitlines()[1:]
+    }
     assert statuses == {"android.avif": "ok", "iphone.heic": "ok"}
+
+
+@pytest.mark.parametrize("name", [rules.CLI_NAME, rules.DESKTOP_NAME])
+def test_executables_declare_long_path_awareness(name: str) -> None:
+    # Paths over 260 characters work where Windows has long paths enabled only if the
+    # executable's manifest says so.
+    data = (BUNDLE / f"{name}.exe").read_bytes()
+    assert b"<longPathAware" in data and b">true</longPathAware>" in data.replace(b" ", b"")

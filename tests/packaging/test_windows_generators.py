@@ -214,7 +214,9 @@ def test_parse_imports_reads_one_dlls_names_from_objdump() -> None:
 
 
 def test_icu_standin_source_answers_no_converter() -> None:
-    source = standin_dll.standin_source("icuuc.dll", ["ucnv_close", "ucnv_open"], standin_dll.ICU_BODIES)
+    source = standin_dll.standin_source(
+        "icuuc.dll", ["ucnv_close", "ucnv_open"], standin_dll.ICU_BODIES
+    )
     assert "*status = 4; return 0;" in source  # U_FILE_ACCESS_ERROR, NULL converter
     assert "__declspec(dllexport) void *ucnv_close(void) { return 0; }" in source
     with pytest.raises(ValueError, match="unexpected name"):
@@ -270,10 +272,13 @@ def _rows(*rows: tuple[str, str, str, str]) -> dict[str, dict[str, str]]:
 
 def test_smoke_comparison_allows_1e3_and_catches_label_and_score_changes() -> None:
     reference = _rows(("a\\cat.1.jpg", "ok", "cat", "0.9000"), ("b/dog.2.jpg", "ok", "dog", "0.8"))
-    assert smoke_windows.compare(
-        _rows(("Z:\\x\\cat.1.jpg", "ok", "cat", "0.9009"), ("dog.2.jpg", "ok", "dog", "0.8")),
-        reference,
-    ) == []
+    assert (
+        smoke_windows.compare(
+            _rows(("Z:\\x\\cat.1.jpg", "ok", "cat", "0.9009"), ("dog.2.jpg", "ok", "dog", "0.8")),
+            reference,
+        )
+        == []
+    )
     problems = smoke_windows.compare(
         _rows(("cat.1.jpg", "ok", "dog", "0.9"), ("dog.2.jpg", "ok", "dog", "0.802")), reference
     )
@@ -290,5 +295,10 @@ def test_pick_photos_takes_the_same_share_of_each_class(tmp_path: Path) -> None:
     (tmp_path / "cat" / "notes.txt").write_text("no photo")
     picked = smoke_windows.pick_photos(tmp_path, 6)
     assert [p.name for p in picked] == [
-        "cat.0.jpg", "cat.1.jpg", "cat.2.jpg", "dog.0.jpg", "dog.1.jpg", "dog.2.jpg"
+        "cat.0.jpg",
+        "cat.1.jpg",
+        "cat.2.jpg",
+        "dog.0.jpg",
+        "dog.1.jpg",
+        "dog.2.jpg",
     ]
