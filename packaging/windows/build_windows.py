@@ -164,20 +164,21 @@ def pyinstaller(python_exe: Path, prefix: wine.Prefix, clean: bool) -> tuple[int
     return result.returncode, time.perf_counter() - started, "\n".join(lines[-40:])
 
 
-def x265_standin(bundle: Path = BUNDLE) -> list[str]:
-    """Replace pillow-heif's libx265 DLL (the HEVC encoder) with its stand-in, in place; returns
-    the replaced files. The spec cannot do it under Wine: the Windows Python there cannot run
+def x265_standin(
+    bundle: Path = BUNDLE, site_packages: Path = PYTHON_HOME / "Lib" / "site-packages"
+) -> list[str]:
+    """Replace pillow-heif's libx265 DLL (the HEVC encoder) in the bundle with its stand-in;
+    returns the replaced names. Made from the installed libheif's imports, so running it twice
+    gives the same file. The spec cannot do it under Wine: the Windows Python there cannot run
     the Linux compiler (standin_dll.py says why the cut is safe)."""
-    internal = bundle / contents.CONTENTS_DIR
-    users = sorted(internal.glob("libheif*.dll"))
+    users = sorted(site_packages.glob("libheif*.dll"))
     replaced = []
-    for dll in sorted(internal.glob("libx265*.dll")):
+    for dll in sorted((bundle / contents.CONTENTS_DIR).glob("libx265*.dll")):
         if not re.fullmatch(standin_dll.X265_DLL, dll.name, flags=re.IGNORECASE):
             continue
-        if dll.stat().st_size <= contents.X265_STUB_MAX_BYTES:
-            continue  # already the stand-in
         small = BUILD / "standins" / dll.name
-        standin_dll.build_standin(dll.name, users, small)
+        if not standin_dll.build_standin(dll.name, users, small):
+            raise RuntimeError(f"no libheif in {site_packages} imports anything from {dll.name}")
         shutil.copy2(small, dll)
         replaced.append(dll.name)
     return replaced

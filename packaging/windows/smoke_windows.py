@@ -52,7 +52,7 @@ DIST = REPO / "dist" / "windows"
 SHARED_PHOTOS = REPO.parent / "shared" / "data" / "catsdogs" / "test"
 SCORE_TOLERANCE = 1e-3
 NON_ASCII_FOLDER = "Fotos ü 日本 ñ"
-REG_UNINSTALL = f"HKCU\\{nsis_script.UNINSTALL_KEY}"
+CSV_QUIET = ("--format", "csv", "--quiet")
 
 
 def pick_photos(source: Path, count: int) -> list[Path]:
@@ -170,6 +170,8 @@ def check_cli(smoke: Smoke, cli: Path, photos: list[Path]) -> None:
         },
     )
 
+    check_phone_formats(smoke, cli)
+
     deep = smoke.work
     while len(win(deep)) < 280:
         deep = deep / ("a long folder name " + str(len(win(deep))))
@@ -214,6 +216,37 @@ def check_cli(smoke: Smoke, cli: Path, photos: list[Path]) -> None:
         all(c["frozen"] == c["reference"] for c in codes.values())
         and [c["reference"] for c in codes.values()] == [0, 1, 2, 3, 4],
         codes,
+    )
+
+
+def check_phone_formats(smoke: Smoke, cli: Path) -> None:
+    """HEIC (pillow-heif with the x265 stand-in) and AVIF (Pillow's plugin) decode frozen as
+    installed: the same labels and scores as the reference."""
+    try:
+        import pillow_heif
+        from PIL import Image
+    except ImportError:
+        smoke.summary["HEIC and AVIF"] = "skipped: writing HEIC needs pillow-heif here"
+        return
+    folder = smoke.work / "phone"
+    folder.mkdir()
+    gradient = Image.linear_gradient("L").resize((320, 240))
+    picture = Image.merge("RGB", (gradient, gradient.rotate(90), gradient.transpose(0)))
+    pillow_heif.from_pillow(picture).save(folder / "iphone.heic", quality=80)
+    picture.save(folder / "android.avif", quality=80)
+    result = smoke.run([smoke.prefix.arg(cli), "classify", smoke.prefix.arg(folder), *CSV_QUIET])
+    reference = smoke.reference(["classify", str(folder), *CSV_QUIET])
+    rows = parse_rows(result.stdout)
+    differences = compare(rows, parse_rows(reference.stdout))
+    smoke.check(
+        "HEIC and AVIF",
+        result.returncode == 0 and not differences and len(rows) == 2,
+        {
+            "rc": result.returncode,
+            "statuses": {name: row["status"] for name, row in rows.items()},
+            "differences": differences,
+            "stderr": result.stderr[-300:] if result.returncode else "",
+        },
     )
 
 

@@ -15,7 +15,7 @@ users import from the real one, each answering "not available". Two uses:
   reports no HEVC encoder while decoding works unchanged. The Windows twin of
   packaging/linux/x265_stub.py.
 
-Stdlib only; needs objdump (binutils) and the MinGW-w64 cross compiler (Debian package
+Needs pefile (the build extra) and the MinGW-w64 cross compiler (Debian package
 gcc-mingw-w64-x86-64-win32).
 """
 
@@ -40,31 +40,23 @@ ICU_BODIES = {
 }
 
 
-def parse_imports(objdump_text: str, dll_name: str) -> list[str]:
-    """The names listed under `DLL Name: dll_name` (any case) in `objdump -p` output."""
-    names: set[str] = set()
-    inside = False
-    for line in objdump_text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("DLL Name:"):
-            inside = stripped.split(":", 1)[1].strip().lower() == dll_name.lower()
-            continue
-        if not inside or not stripped or stripped.startswith("vma:"):
-            continue
-        match = re.fullmatch(r"[0-9a-fA-F]+\s+\d+\s+(\S+)", stripped)
-        if match:
-            names.add(match.group(1))
-        else:
-            inside = False
-    return sorted(names)
-
-
 def imported_functions(pe_file: Path, dll_name: str) -> list[str]:
-    """The names `pe_file` imports from `dll_name`."""
-    out = subprocess.run(
-        ["objdump", "-p", str(pe_file)], capture_output=True, text=True, check=True
-    ).stdout
-    return parse_imports(out, dll_name)
+    """The names `pe_file` imports from `dll_name` (any case), read with pefile: objdump cannot
+    read the import tables that delvewheel rewrote (pillow-heif's libheif shows none)."""
+    import pefile
+
+    with pefile.PE(str(pe_file), fast_load=True) as pe:
+        pe.parse_data_directories(
+            directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"]]
+        )
+        names = {
+            entry.name.decode()
+            for library in getattr(pe, "DIRECTORY_ENTRY_IMPORT", [])
+            if library.dll.decode().lower() == dll_name.lower()
+            for entry in library.imports
+            if entry.name
+        }
+    return sorted(names)
 
 
 def standin_source(dll_name: str, functions: list[str], bodies: dict | None = None) -> str:
