@@ -118,3 +118,18 @@ model_metadata  # unused function (src/edgeclass/serve/kserve.py)
 model_ready  # unused function (src/edgeclass/serve/kserve.py)
 healthz  # unused function (src/edgeclass/serve/routes.py)
 readyz  # unused function (src/edgeclass/serve/routes.py)
+model_version_metadata  # unused function (src/edgeclass/serve/kserve.py)
+model_version_ready  # unused function (src/edgeclass/serve/kserve.py)
+infer_version  # unused function (src/edgeclass/serve/kserve.py)
+
+# uvicorn calls these overrides of its H11Protocol and Server, and reads these attributes.
+_.timeout_keep_alive_handler  # unused method (src/edgeclass/serve/protocol.py)
+_.send_400_response  # unused method (src/edgeclass/serve/protocol.py)
+_.disconnected  # unused attribute (src/edgeclass/serve/protocol.py: uvicorn's request cycle)
+_.handle_exit  # unused method (src/edgeclass/serve/server.py)
+_.force_exit  # unused attribute (src/edgeclass/serve/server.py)
+# reprlib.Repr's settings, read by its repr().
+_.maxstring  # unused attribute (src/edgeclass/serve/kserve.py)
+_.maxother  # unused attribute (src/edgeclass/serve/kserve.py)
+# A signal handler's second argument, which Python always passes.
+frame  # unused variable (src/edgeclass/cli/signals.py, cli/steps.py, serve/server.py)

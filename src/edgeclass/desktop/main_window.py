@@ -439,6 +439,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.detail_pane.heatmap.stop()
+        self.sort_commands.wait()  # a sort or undo stops after its current file
         self.runs.wait_for_done()
         self.prefs.save_window(self, self.splitter)
         self._pasted.cleanup()
