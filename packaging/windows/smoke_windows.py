@@ -26,6 +26,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -118,6 +119,8 @@ class Smoke:
             encoding="utf-8",
             timeout=600,
             stdin=subprocess.DEVNULL,
+            # UTF-8 through the pipe on Windows too (the folder names are not all cp1252).
+            env={**os.environ, "PYTHONUTF8": "1"},
         )
 
     def check(self, name: str, ok: bool, detail: object) -> None:
