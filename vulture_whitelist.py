@@ -18,6 +18,8 @@ _.dropEvent  # unused method (src/edgeclass/desktop/drop_zone.py)
 _.columnCount  # unused method (src/edgeclass/desktop/results_model.py)
 _.headerData  # unused method (src/edgeclass/desktop/results_model.py)
 _.filterAcceptsRow  # unused method (src/edgeclass/desktop/results_model.py)
+_.paint  # unused method (src/edgeclass/desktop/results_grid.py: TileDelegate)
+_.textElideMode  # unused attribute (src/edgeclass/desktop/results_table.py: set for Qt to read)
 
 # Qt objects held only to keep them alive: a Python reference nobody reads stops the garbage
 # collector from deleting the preview loader's signals before they report, or the context menu
@@ -38,10 +40,12 @@ _.set_mode  # unused method (src/edgeclass/desktop/sort_dialog.py)
 # tests/desktop/test_open_with.py keeps the two the same.
 SUFFIX_MIME_TYPES  # unused variable (src/edgeclass/image_formats.py)
 
-# Public Python API used outside src: classify_image is documented in docs/cli.md; classify_bytes
+# Public Python API used outside src: classify_image is documented in docs/cli.md, occlusion_map
+# (a heat map of an image in memory) in docs/tools.md; classify_bytes
 # is bench/serve_load.py's naive server and the serve tests' one-image reference;
 # TrainingSummary.with_mlflow is called by recipes/device/log_device_run.py.
 _.classify_image  # unused method (src/edgeclass/runtime/classifier.py)
+occlusion_map  # unused function (src/edgeclass/runtime/occlusion.py; docs/tools.md, its tests)
 classify_bytes  # unused function (src/edgeclass/runtime/in_memory.py)
 _.with_mlflow  # unused method (src/edgeclass/training_summary.py)
 

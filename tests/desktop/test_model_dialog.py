@@ -44,7 +44,7 @@ def test_accuracy_on_held_out_photos_comes_first(qtbot, default_folder):
     megabytes = (default_folder / ONNX_FILE).stat().st_size / 1e6
     assert f"Size: {megabytes:.1f} MB" in text
     cpu = report["machine"]["cpu"]  # int8 results depend on the CPU: where they were measured
-    assert f"Measured on: {cpu['model']} ({cpu['int8_isa']})" in text
+    assert f"Measured on {cpu['model']} ({cpu['int8_isa']}) when the model was made." in text
     for label, item in per_class.items():
         assert f"{label}: {item['correct']:,} of {item['images']:,} right" in text
     assert "/work" not in text and "/tmp" not in text and str(default_folder) not in text
@@ -103,8 +103,16 @@ def test_a_bad_model_folder_error_is_plain_text(window, tmp_path, dialogs):
     assert "“edgeclass quantize”" in text and "`" not in text
 
 
-def test_the_window_title_names_the_model_once(window):
-    assert window.windowTitle() == "tiny_mobilevit"  # Qt adds " — edgeclass" itself
+def test_the_window_title_says_what_is_shown(qtbot, window, tmp_path):
+    from desktop_helpers import classify_and_wait, write_images
+
+    assert window.windowTitle() == ""  # Qt shows the application's name alone: "edgeclass"
+    write_images(tmp_path / "trip" / "day 1", 2)
+    write_images(tmp_path / "trip" / "day 2", 1, prefix="other")
+    classify_and_wait(qtbot, window, [tmp_path / "trip"])
+    assert window.windowTitle() == "trip — 3 photos"  # Qt adds " — edgeclass" itself
+    window.clear_results()
+    assert window.windowTitle() == ""
 
 
 def test_the_dialog_reads_reports_without_the_quantize_package():

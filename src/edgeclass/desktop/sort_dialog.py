@@ -77,6 +77,15 @@ def plan_for(results: Sequence[ClassificationResult], dest: Path, threshold: flo
     )
 
 
+def default_destination(photos: Path) -> Path:
+    """`<photos> sorted` beside the photo folder, never inside it: label folders and the
+    journal inside would make the folder no longer read as labelled (`<label>/<photos>`) when
+    it is opened again. A folder without a parent (a drive's root) gets `sorted` inside."""
+    if photos.parent == photos:
+        return photos / "sorted"
+    return photos.with_name(f"{photos.name} sorted")
+
+
 class SortDialog(QDialog):
     """`sortEnded(outcome, journal)`: outcome is background's SUCCEEDED/FAILED/CANCELLED and
     journal the journal's path ("" when none was written)."""
@@ -116,7 +125,7 @@ class SortDialog(QDialog):
         self.dest_edit = QLineEdit(self)
         self.dest_edit.setPlaceholderText("The folder that gets one sub-folder per label")
         if start_folder:
-            self.dest_edit.setText(str(Path(start_folder) / "sorted"))
+            self.dest_edit.setText(str(default_destination(Path(start_folder))))
         choose = QPushButton("Choose…", self)
         choose.clicked.connect(self._choose_destination)
         row = QHBoxLayout()
