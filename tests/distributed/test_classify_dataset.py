@@ -66,7 +66,7 @@ def test_bytes_from_read_binary_files_give_the_local_rows(local_ray, model_dir, 
     dataset = ray.data.read_binary_files(
         [str(path) for path in files], include_paths=True
     )  # pyarrow's filesystem: UTF-8 names only
-    rows = distributed.classify_dataset(dataset, model_dir, top_k=2, actors=1).take_all()
+    rows = distributed.classify_dataset(dataset, model_dir, top_k=2).take_all()  # default actors
 
     assert_same_rows(sorted(rows, key=lambda row: row["path"]), _local_rows(model_dir, files))
     assert {row["status"] for row in rows} >= {"ok", "too_large", "empty_file", "not_an_image"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import logging
 import os
 import secrets
@@ -21,6 +20,7 @@ import socket
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -43,6 +43,10 @@ INSTALL_HINT = "pip install 'edgeclass[scale]'"
 
 def import_engine() -> ModuleType:
     """edgeclass.distributed, or a clear EdgeclassError (exit code 2) when Ray is missing."""
+    # Read once, when Ray is imported: no call into Ray may start a Ray of its own. Ray Data's
+    # threads outlive `ray.shutdown()` by a moment, and would otherwise start a new local Ray
+    # (in /tmp/ray, with a token saved in ~/.ray) from whatever call they make next.
+    os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
     try:
         import ray.data  # noqa: F401
     except ImportError as error:
@@ -100,7 +104,7 @@ def write_parquet(
 
 def check_reachable(address: str) -> None:
     """Fail fast on a HOST:PORT nothing listens on (ray.init would wait for it for minutes)."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         return  # `auto`: Ray's own lookup, which fails by itself
     try:
@@ -122,12 +126,20 @@ def private_local_ray() -> dict[str, Any]:
     has_token = any(os.environ.get(name) for name in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"))
     if not has_token and not (Path.home() / ".ray" / "auth_token").exists():
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    temp_dir = tempfile.mkdtemp(prefix="edgeclass-ray-")
+    temp_dir = tempfile.mkdtemp(prefix="edgeclass-ray-", dir=short_temp_root())
     _private_temp_dirs.append(temp_dir)
     return {"address": "local", "include_dashboard": False, "_temp_dir": temp_dir}
 
 
 _private_temp_dirs: list[str] = []
+
+
+def short_temp_root() -> str:
+    """Where the run's Ray folder goes: Ray's sockets live in it, and a socket's path has at most
+    107 bytes, so a long TMPDIR (macOS: /var/folders/...) gives way to /tmp, as Ray's own default
+    does."""
+    root = os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()
+    return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else root
 
 
 def start_ray(address: str | None, quiet: bool) -> None:
@@ -139,8 +151,6 @@ def start_ray(address: str | None, quiet: bool) -> None:
 
     if address is not None:
         check_reachable(address)
-        if address.startswith("ray://"):
-            check_ray_client()
     where = private_local_ray() if address is None else {"address": address}
     try:
         ray.init(
@@ -161,17 +171,21 @@ def start_ray(address: str | None, quiet: bool) -> None:
     context.print_on_execution_start = False
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.ERROR if quiet else logging.WARNING)
+    if quiet:  # nor Ray's Python warnings (advice on block counts and the like)
+        warnings.filterwarnings("ignore", module=r"ray\.")
     # Not even Ray Data's warning that its bars are off: edgeclass draws its own.
     logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
 
 
-def check_ray_client() -> None:
-    """Ray Client is Ray's own code plus grpcio, which the scale extra installs."""
-    if importlib.util.find_spec("grpc") is None:
-        raise EdgeclassError(
-            "--ray-address ray://... needs Ray Client (grpcio, from ray[client]); "
-            f"install it with: {INSTALL_HINT}"
-        )
+def refuse_ray_client(address: str) -> None:
+    """Ray Data's executor runs in the driver and needs Ray's core worker there, which a Ray
+    Client connection does not have: it fails deep inside with "'Worker' object has no attribute
+    'core_worker'" (Ray's maintainers: Ray Data does not support Ray Client)."""
+    raise EdgeclassError(
+        f"--ray-address {address}: Ray Client (ray://) cannot run Ray Data, which --engine ray "
+        "uses; run the command on a node of the cluster with --ray-address auto (or HOST:6379), "
+        "or as a Ray job (docs/scale.md)"
+    )
 
 
 def stop_ray() -> None:
@@ -233,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     exit_cleanly_on_termination()
     distributed = import_engine()
+    if (args.ray_address or "").startswith("ray://"):
+        refuse_ray_client(args.ray_address)
     from ray.data import read_parquet
 
     from edgeclass.cli.output import check_output
