@@ -215,8 +215,9 @@ def main() -> None:
         "in_process": in_process(files, model_dir, args.rounds, args.threads),
     }
     if not args.no_two_nodes:
-        one, two = report["in_process"], in_process(
-            files, model_dir, args.rounds, args.threads, nodes=2
+        one, two = (
+            report["in_process"],
+            in_process(files, model_dir, args.rounds, args.threads, nodes=2),
         )
         report["two_nodes"] = two
         # Each against the local engine measured beside it, then the two ratios compared.

@@ -298,8 +298,10 @@ def run(args: argparse.Namespace) -> int:
                 line.clear()
 
             write_parquet(classified, output, watch)
+            # Read by Ray's tasks, on any node: by its absolute name, as the photos are.
+            where = output if is_uri(output) else os.path.abspath(output)
             written = read_parquet(
-                output, columns=["path", "path_base64", "status", "label", "message"]
+                where, columns=["path", "path_base64", "status", "label", "message"]
             )
             return summarise(written.iter_rows(), total, args, started)
         finally:

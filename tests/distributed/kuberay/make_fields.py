@@ -25,7 +25,8 @@ TEMPLATES = (
 
 
 def fields(schema: dict, path: str, out: dict[str, str]) -> None:
-    kind = schema.get("type") or ("int-or-string" if schema.get("x-kubernetes-int-or-string") else "any")
+    int_or_string = schema.get("x-kubernetes-int-or-string")
+    kind = schema.get("type") or ("int-or-string" if int_or_string else "any")
     out[path] = kind
     if schema.get("required"):
         out[f"{path} required"] = ",".join(sorted(schema["required"]))
