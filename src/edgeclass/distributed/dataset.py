@@ -50,14 +50,20 @@ def _scan_keeping_uris(
 ) -> list[Path | str | ClassificationResult]:
     """`discover` for local names; a URI keeps its place as it is (a Path would fold its `//`)."""
     items: list[Path | str | ClassificationResult] = []
+    seen: set[Path | str] = set()  # duplicates keep their first place, as in `discover`
     local: list[str | Path] = []
     for name in [*names, None]:
         if name is not None and not is_uri(os.fspath(name)):
             local.append(name)
             continue
-        items.extend(discover(local, recursive=recursive).items if local else [])
+        for item in discover(local, recursive=recursive).items if local else []:
+            key = item if isinstance(item, Path) else Path(item.path)
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
         local = []
-        if name is not None:
+        if name is not None and str(name) not in seen:
+            seen.add(str(name))
             items.append(str(name))
     return items
 
