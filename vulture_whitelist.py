@@ -18,6 +18,8 @@ _.dropEvent  # unused method (src/edgeclass/desktop/drop_zone.py)
 _.columnCount  # unused method (src/edgeclass/desktop/results_model.py)
 _.headerData  # unused method (src/edgeclass/desktop/results_model.py)
 _.filterAcceptsRow  # unused method (src/edgeclass/desktop/results_model.py)
+_.paint  # unused method (src/edgeclass/desktop/results_grid.py: TileDelegate)
+_.textElideMode  # unused attribute (src/edgeclass/desktop/results_table.py: set for Qt to read)
 
 # Qt objects held only to keep them alive: a Python reference nobody reads stops the garbage
 # collector from deleting the preview loader's signals before they report, or the context menu
@@ -38,10 +40,12 @@ _.set_mode  # unused method (src/edgeclass/desktop/sort_dialog.py)
 # tests/desktop/test_open_with.py keeps the two the same.
 SUFFIX_MIME_TYPES  # unused variable (src/edgeclass/image_formats.py)
 
-# Public Python API used outside src: classify_image is documented in docs/cli.md; classify_bytes
+# Public Python API used outside src: classify_image is documented in docs/cli.md, occlusion_map
+# (a heat map of an image in memory) in docs/tools.md; classify_bytes
 # is bench/serve_load.py's naive server and the serve tests' one-image reference;
 # TrainingSummary.with_mlflow is called by recipes/device/log_device_run.py.
 _.classify_image  # unused method (src/edgeclass/runtime/classifier.py)
+occlusion_map  # unused function (src/edgeclass/runtime/occlusion.py; docs/tools.md, its tests)
 classify_bytes  # unused function (src/edgeclass/runtime/in_memory.py)
 _.with_mlflow  # unused method (src/edgeclass/training_summary.py)
 
@@ -119,3 +123,18 @@ model_metadata  # unused function (src/edgeclass/serve/kserve.py)
 model_ready  # unused function (src/edgeclass/serve/kserve.py)
 healthz  # unused function (src/edgeclass/serve/routes.py)
 readyz  # unused function (src/edgeclass/serve/routes.py)
+model_version_metadata  # unused function (src/edgeclass/serve/kserve.py)
+model_version_ready  # unused function (src/edgeclass/serve/kserve.py)
+infer_version  # unused function (src/edgeclass/serve/kserve.py)
+
+# uvicorn calls these overrides of its H11Protocol and Server, and reads these attributes.
+_.timeout_keep_alive_handler  # unused method (src/edgeclass/serve/protocol.py)
+_.send_400_response  # unused method (src/edgeclass/serve/protocol.py)
+_.disconnected  # unused attribute (src/edgeclass/serve/protocol.py: uvicorn's request cycle)
+_.handle_exit  # unused method (src/edgeclass/serve/server.py)
+_.force_exit  # unused attribute (src/edgeclass/serve/server.py)
+# reprlib.Repr's settings, read by its repr().
+_.maxstring  # unused attribute (src/edgeclass/serve/kserve.py)
+_.maxother  # unused attribute (src/edgeclass/serve/kserve.py)
+# A signal handler's second argument, which Python always passes.
+frame  # unused variable (src/edgeclass/cli/signals.py, cli/steps.py, serve/server.py)

@@ -2,16 +2,25 @@
 
     python bench/serve_load.py                 # prints one JSON object on stdout
 
-Three things, measured in one run on the same real photos (../shared/data/catsdogs/test):
+Four things, measured in one run on the same real photos (../shared/data/catsdogs/test):
   classify   Classifier.classify_paths over the files, as `edgeclass classify` runs them;
   batched    `edgeclass serve` (dynamic batching on one onnxruntime session), in a subprocess;
+  httptools  the same app under uvicorn's default httptools protocol without edgeclass's
+             connection limits (what `edgeclass serve` ran before them): the cost of the limits;
   naive      a FastAPI server that decodes and runs the model once per request, no batching
              (starlette's thread pool runs the requests side by side on one session).
 Each server gets closed-loop clients at concurrency 1, 8 and 32 (and 256 for the overload
 check, batched only): every client sends one photo per request (`image/jpeg` body, the same
-parsing for both servers) on a keep-alive connection, waits for the answer, and sends the
-next. Every loop is bounded by a request count AND a time limit, and stops by itself. Only
-127.0.0.1 is contacted. The levels alternate between the servers to share the machine's noise.
+parsing for all servers) on a keep-alive connection, waits for the answer, and sends the
+next. Every loop is bounded by a request count AND a time limit, and stops by itself. The levels
+alternate between the servers to share the machine's noise.
+
+Then the hostile clients, against `edgeclass serve` (batched), while /healthz is probed on a new
+connection every 0.1 s (each probe must answer within 1 s):
+  big_header    one request with a 40 MB header (--big-header-mb);
+  slow_clients  1,100 connections that send a header line a second and never finish
+                (--slow-clients), for 15 s (--hostile-seconds), past --header-timeout.
+Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -64,6 +74,22 @@ def run_naive_server(port: int, model: str | None) -> None:
         return {"status": "ready"}
 
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+
+
+def run_httptools_server(port: int, model: str | None, argv: list[str]) -> None:
+    """edgeclass's app under uvicorn's httptools protocol, without the connection limits."""
+    import uvicorn
+
+    from edgeclass.runtime import Classifier
+    from edgeclass.serve.app import create_app
+    from edgeclass.serve.config import ServeConfig
+
+    max_batch, max_wait_ms, max_queue = argv
+    config = ServeConfig(
+        max_batch=int(max_batch), max_wait_ms=float(max_wait_ms), max_queue=int(max_queue)
+    )
+    app = create_app(Classifier(model), config)
+    uvicorn.run(app, host=HOST, port=port, http="httptools", log_level="warning", access_log=False)
 
 
 # --- the client ---------------------------------------------------------------------------
@@ -161,6 +187,108 @@ async def load(
     }
 
 
+# --- hostile clients ------------------------------------------------------------------------
+
+
+async def probe_health(port: int, seconds: float) -> dict:
+    """GET /healthz on a new connection every 0.1 s; a probe fails without a 200 within 1 s."""
+    times: list[float] = []
+    failed = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 1)
+            writer.write(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+            status, _, _ = await asyncio.wait_for(read_response(reader), 1)
+            writer.close()
+            took = time.perf_counter() - start
+            if status == 200 and took <= 1:
+                times.append(took)
+            else:
+                failed += 1
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+            failed += 1
+        await asyncio.sleep(max(0.1 - (time.perf_counter() - start), 0))
+    ordered = sorted(times)
+    return {
+        "probes": len(times) + failed,
+        "failed_or_over_1s": failed,
+        "p50_ms": round(1000 * ordered[len(ordered) // 2], 1) if ordered else None,
+        "max_ms": round(1000 * ordered[-1], 1) if ordered else None,
+    }
+
+
+async def big_header(port: int, megabytes: int) -> dict:
+    async def attack() -> str:
+        try:
+            reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+            chunk = b"a" * (1 << 20)
+            for _ in range(megabytes):
+                writer.write(chunk)
+                await writer.drain()
+            status, _, _ = await asyncio.wait_for(read_response(reader), 30)
+            writer.close()
+            return str(status)
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+            return f"connection closed: {type(error).__name__}"
+
+    attacker = asyncio.ensure_future(attack())
+    health = await probe_health(port, 3)
+    return {"megabytes": megabytes, "answer": await attacker, "health": health}
+
+
+async def slow_clients(port: int, count: int, seconds: float) -> dict:
+    """`count` connections sending a header line a second, never finishing their headers."""
+    connections = []
+    refused = 0
+    for _ in range(count):
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 5)
+            writer.write(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n".encode())
+            connections.append((reader, writer))
+        except (OSError, asyncio.TimeoutError):
+            refused += 1
+
+    async def trickle() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            for _, writer in connections:
+                if not writer.is_closing():
+                    writer.write(b"X-Slow: 1\r\n")
+            await asyncio.sleep(1)
+
+    async def closed_by_server(reader: asyncio.StreamReader) -> bool:
+        try:
+            await asyncio.wait_for(reader.read(), 2)  # to the end: only if the server closed
+        except asyncio.TimeoutError:
+            return False
+        except OSError:  # reset
+            pass
+        return True
+
+    trickler = asyncio.ensure_future(trickle())
+    health = await probe_health(port, seconds)
+    await trickler
+    closed = sum(await asyncio.gather(*(closed_by_server(r) for r, _ in connections)))
+    for _, writer in connections:
+        writer.close()
+    return {
+        "connections": count,
+        "not_opened": refused,
+        "closed_by_server": closed,
+        "seconds": seconds,
+        "health": health,
+    }
+
+
+def raise_open_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 # --- servers and the run -------------------------------------------------------------------
 
 
@@ -246,11 +374,20 @@ def main() -> None:
     parser.add_argument(
         "--serve-args", default="", help="more `edgeclass serve` options, e.g. '--threads 1'"
     )
+    parser.add_argument("--big-header-mb", type=int, default=40, help="0 to skip")
+    parser.add_argument("--slow-clients", type=int, default=1100, help="0 to skip")
+    parser.add_argument("--hostile-seconds", type=float, default=15.0)
     parser.add_argument("--naive-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--httptools-server", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive_server:
         run_naive_server(args.naive_server, args.model)
         return
+    if args.httptools_server:
+        port, *settings = args.httptools_server
+        run_httptools_server(int(port), args.model, settings)
+        return
+    raise_open_file_limit()
 
     files = sorted(args.images.rglob("*.jpg"))
     # Interleave the classes (cat, dog, cat, ...), then take the first --count.
@@ -262,7 +399,8 @@ def main() -> None:
         raise SystemExit(f"no photos under {args.images}")
 
     model_args = ["--model", args.model] if args.model else []
-    batched_port, naive_port = free_port(), free_port()
+    batched_port, naive_port, httptools_port = free_port(), free_port(), free_port()
+    batch_settings = [str(args.max_batch), str(args.max_wait_ms), str(args.max_queue)]
     batched = subprocess.Popen(
         [
             *(sys.executable, "-m", "edgeclass", "serve", "--port", str(batched_port)),
@@ -279,22 +417,34 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    httptools = subprocess.Popen(
+        [
+            *(sys.executable, __file__, *model_args),
+            *("--httptools-server", str(httptools_port), *batch_settings),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     report: dict = {}
     try:
         wait_ready(batched_port, batched)
         wait_ready(naive_port, naive)
-        bodies = {
-            port: [request_bytes(p, port) for p in files] for port in (batched_port, naive_port)
-        }
+        wait_ready(httptools_port, httptools)
+        ports = (batched_port, naive_port, httptools_port)
+        bodies = {port: [request_bytes(p, port) for p in files] for port in ports}
         report["classify"] = measure_classify(files, args.model)
         levels = [int(level) for level in args.levels.split(",")]
-        report["batched"], report["naive"] = {}, {}
-        servers = (("batched", batched_port, batched.pid), ("naive", naive_port, naive.pid))
+        report["batched"], report["httptools"], report["naive"] = {}, {}, {}
+        servers = (
+            ("batched", batched_port, batched.pid),
+            ("httptools", httptools_port, httptools.pid),
+            ("naive", naive_port, naive.pid),
+        )
         for level in levels:
             for name, port, pid in servers:
                 asyncio.run(load(port, bodies[port], level, 2 * level, 10))  # warm-up
                 cpu_start = cpu_seconds(pid)
-                batch_start = batches_so_far(port) if name == "batched" else None
+                batch_start = batches_so_far(port) if name != "naive" else None
                 result = asyncio.run(load(port, bodies[port], level, args.requests, args.seconds))
                 served = result["statuses"].get("200", 0)
                 cpu = cpu_seconds(pid) - cpu_start
@@ -314,10 +464,16 @@ def main() -> None:
             overload["only_200_and_503"] = set(overload["statuses"]) <= {"200", "503"}
             report["overload"] = overload
         report["server_memory_after_all"] = peak_rss_mb(batched.pid)
+        if args.big_header_mb:
+            report["big_header"] = asyncio.run(big_header(batched_port, args.big_header_mb))
+        if args.slow_clients:
+            report["slow_clients"] = asyncio.run(
+                slow_clients(batched_port, args.slow_clients, args.hostile_seconds)
+            )
     finally:
-        for process in (batched, naive):
+        for process in (batched, naive, httptools):
             process.send_signal(signal.SIGTERM)
-        for process in (batched, naive):
+        for process in (batched, naive, httptools):
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -342,6 +498,19 @@ def main() -> None:
             ),
             "errors": c8["errors"],
         }
+    limits_cost = {}
+    for level, guarded in report["batched"].items():
+        plain = report["httptools"].get(level)
+        if plain and plain["images_per_s"]:
+            limits_cost[level] = {
+                "images_per_s_vs_httptools": round(
+                    guarded["images_per_s"] / plain["images_per_s"], 2
+                ),
+                "cpu_per_image_vs_httptools": round(
+                    guarded["server_cpu_ms_per_image"] / plain["server_cpu_ms_per_image"], 2
+                ),
+            }
+    report["h11_with_limits_vs_httptools"] = limits_cost
     report["settings"] = {
         "photos": len(files),
         "requests_per_level_max": args.requests,

@@ -33,6 +33,8 @@ VARIANTS = (
     ("about-model", 1, "light", (1280, 780)),
     ("sort-dialog", 1, "light", (1280, 780)),
     ("evaluation", 1, "light", (1280, 780)),
+    ("grid", 1, "light", (1280, 780)),
+    ("preview", 1, "light", (1280, 780)),
 )
 PICTURES_PER_LABEL = 8
 
@@ -215,6 +217,20 @@ def take(name: str, scheme: str, size: tuple[int, int]) -> None:
         elif name == "evaluation":
             window.show_evaluation()
             _grab_dialog(window.evaluation_dialog, name)
+        elif name == "preview":
+            window.table.setFocus()
+            preview = window.preview_dialog
+            preview.resize(760, 600)
+            _wait(preview.shown, lambda: _press(window.table, "space"))
+            _wait(preview.shown, lambda: _press(preview, "right"))  # on to the next photo
+            _settle()
+            _save(preview.grab(), name)
+            preview.close()
+        elif name == "grid":
+            window.splitter.grid_action.trigger()
+            _settle()
+            window.statusBar().clearMessage()
+            _save(window.grab(), name)
         else:
             window.statusBar().clearMessage()
             _settle()
@@ -233,6 +249,13 @@ def _wait(signal, start, timeout_ms: int = 60_000) -> None:
     QTimer.singleShot(timeout_ms, loop.quit)
     start()
     loop.exec()
+
+
+def _press(widget, key: str) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(widget, {"space": Qt.Key.Key_Space, "right": Qt.Key.Key_Right}[key])
 
 
 def _settle() -> None:

@@ -13,6 +13,7 @@ from edgeclass.cli.arguments import (
     MODEL_HELP,
     non_negative_float,
     port,
+    positive_float,
     positive_int,
     probability,
     shows_progress,
@@ -94,6 +95,7 @@ GOOD = [
     (probability, "0", 0.0),
     (probability, "1", 1.0),
     (non_negative_float, "0", 0.0),
+    (positive_float, "0.5", 0.5),
     (port, "0", 0),
     (port, "65535", 65535),
 ]
@@ -105,6 +107,9 @@ BAD = [
     (probability, "x", "expected a number, got 'x'"),
     (non_negative_float, "-1", "must not be negative, got -1.0"),
     (non_negative_float, "nan", "must not be negative, got nan"),
+    (positive_float, "0", "must be above 0 and finite, got 0.0"),
+    (positive_float, "inf", "must be above 0 and finite, got inf"),
+    (positive_float, "nan", "must be above 0 and finite, got nan"),
     (port, "65536", "must be 0..65535, got 65536"),
     (port, "http", "expected a port number, got 'http'"),
 ]

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import threading
 
 import pytest
+from gui_thread import GuiThreadGuard
 from PySide6.QtCore import QSettings, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
@@ -25,6 +26,16 @@ def no_leaked_threads():
     assert pool.activeThreadCount() == 0
     leaked = [t.name for t in threading.enumerate() if t.name.startswith("edgeclass-decode")]
     assert not leaked, f"decode threads still running: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_only(monkeypatch) -> GuiThreadGuard:
+    """Fails a test in which a widget, the settings or the rows were touched from a thread
+    other than the GUI thread (tests/desktop/gui_thread.py)."""
+    guard = GuiThreadGuard()
+    guard.install(monkeypatch)
+    yield guard
+    assert guard.violations == [], "\n".join(guard.violations)
 
 
 @pytest.fixture

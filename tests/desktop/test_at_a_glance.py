@@ -50,7 +50,7 @@ def test_the_end_of_run_summary_counts_failures_and_why(qtbot, window, tmp_path)
     summary = window.status_bar.last_run_summary
     assert summary.startswith("2 of 4 files classified")
     assert "2 failed (1 empty_file, 1 not_an_image)" in summary
-    assert window.statusBar().currentMessage() == summary
+    assert window.status_bar.run_label.text() == f"·   Last run: {summary}"
 
 
 def test_re_dropping_retries_failed_rows_and_says_what_was_there(qtbot, window, tmp_path):
@@ -166,7 +166,7 @@ def test_double_click_and_context_menu_open_show_and_copy(qtbot, window, tmp_pat
 
     window.table.customContextMenuRequested.emit(rect.center())
     actions = {a.text(): a for a in window.table.context_menu.actions()}
-    assert list(actions) == ["Open", "Show in Folder", "Copy Path"]
+    assert list(actions) == ["Preview\tSpace", "Open", "Show in Folder", "Copy Path"]
     actions["Show in Folder"].trigger()
     assert opened[-1] == str(tmp_path)
     actions["Copy Path"].trigger()

@@ -74,13 +74,13 @@ def test_selecting_another_photo_cancels_the_map(qtbot, left_window, tmp_path, m
     first, second = grey_photo(tmp_path / "a.png"), grey_photo(tmp_path / "b.png", seed=1)
     classify_and_wait(qtbot, left_window, [first, second])
     gate = threading.Event()
-    real = heatmap_panel.occlusion_map
+    real = heatmap_panel.explain_file
 
     def held_back(*args, **kwargs):
         gate.wait(30)  # still computing when the selection changes
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(heatmap_panel, "occlusion_map", held_back)
+    monkeypatch.setattr(heatmap_panel, "explain_file", held_back)
     pane = left_window.detail_pane
     assert pane.result().path == str(first)
     with qtbot.waitSignal(pane.heatmap.explainEnded, timeout=60_000) as ended:

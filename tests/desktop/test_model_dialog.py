@@ -101,8 +101,16 @@ def test_a_bad_model_folder_error_is_plain_text(window, tmp_path, dialogs):
     assert "“edgeclass quantize”" in text and "`" not in text
 
 
-def test_the_window_title_names_the_model_once(window):
-    assert window.windowTitle() == "tiny_mobilevit"  # Qt adds " — edgeclass" itself
+def test_the_window_title_says_what_is_shown(qtbot, window, tmp_path):
+    from desktop_helpers import classify_and_wait, write_images
+
+    assert window.windowTitle() == ""  # Qt shows the application's name alone: "edgeclass"
+    write_images(tmp_path / "trip" / "day 1", 2)
+    write_images(tmp_path / "trip" / "day 2", 1, prefix="other")
+    classify_and_wait(qtbot, window, [tmp_path / "trip"])
+    assert window.windowTitle() == "trip — 3 photos"  # Qt adds " — edgeclass" itself
+    window.clear_results()
+    assert window.windowTitle() == ""
 
 
 def test_the_dialog_reads_reports_without_the_quantize_package():

@@ -35,15 +35,32 @@ def test_results_model_passes_qtmodeltester(qapp, qtmodeltester, tmp_path, tiny_
     model.set_threshold(0.9)
     qtmodeltester.check(model, force_py=True)
 
-    proxy = ResultsFilterProxy()
-    proxy.setSourceModel(model)
-    proxy.sort(CONFIDENCE, Qt.SortOrder.DescendingOrder)
-    qtmodeltester.check(proxy, force_py=True)
-
     assert model.rowCount() == 6
     assert model.index(0, THUMBNAIL).data(Qt.ItemDataRole.DecorationRole) is not None
     assert model.index(5, THUMBNAIL).data(Qt.ItemDataRole.DecorationRole) is None
     assert model.index(5, STATUS).data() == "Not an image"
+
+
+def test_a_sorted_model_and_its_proxy_pass_qtmodeltester(
+    qapp, qtmodeltester, tmp_path, tiny_model_dir
+):
+    """Sorting reorders the model itself (a layout change); rows arriving later are inserted
+    in their place."""
+    results = _real_results(tmp_path, tiny_model_dir)
+    model = ResultsModel()
+    proxy = ResultsFilterProxy()
+    proxy.setSourceModel(model)
+    model.append_results(results[:3])
+    proxy.sort(CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(proxy, force_py=True)
+    model.append_results(results[3:])
+    scores = [model.result_at(row).score for row in range(model.rowCount())]
+    assert scores == sorted(scores, key=lambda s: -1.0 if s is None else s, reverse=True)
+    proxy.sort(NAME, Qt.SortOrder.AscendingOrder)
+    names = [model.index(row, NAME).data().lower() for row in range(model.rowCount())]
+    assert names == sorted(names)
+    proxy.sort(-1, Qt.SortOrder.AscendingOrder)  # back to the order they arrived in
+    assert [r.path for r in model.results()] == [r.path for r in results]
 
 
 def test_threshold_change_relabels_rows_without_rerunning(qtbot, window, tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from desktop_helpers import classify_and_wait, write_images
+from desktop_helpers import classify_and_wait, confirm_undo, write_images
 
 from edgeclass.desktop.background import SUCCEEDED
 from edgeclass.desktop.results_model import ResultRole
@@ -48,7 +48,7 @@ def test_rows_follow_the_photos_when_sorted_by_move_and_back_on_undo(tmp_path, q
     assert exported == {r.path for r in rows}
 
     with qtbot.waitSignal(window.sort_commands.undoEnded, timeout=60_000):
-        window.sort_commands.undo_action.trigger()
+        confirm_undo(qtbot, window)
     assert {Path(r.path).name: r.path for r in window.results_model.results()} == before
     assert Path(window.detail_pane.result().path).parent == photos
 

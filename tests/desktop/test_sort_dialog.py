@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from desktop_helpers import classify_and_wait, write_images
+from desktop_helpers import classify_and_wait, confirm_undo, write_images
 from PySide6.QtCore import Qt
 from sort_checks import assert_consistent, hashes, read_only, sha
 
@@ -113,9 +113,9 @@ def test_move_then_undo_puts_every_byte_back(tmp_path, qtbot, window, photos, di
     dialog.close()
     assert window.sort_commands.undo_action.isEnabled()
     with qtbot.waitSignal(window.sort_commands.undoEnded, timeout=60_000) as ended:
-        window.sort_commands.undo_action.trigger()
-    assert ended.args[0] == "Put back 6 photo(s)."
-    assert dialogs[-1] == ("Undo sort", "Put back 6 photo(s).")
+        confirm_undo(qtbot, window)
+    assert ended.args[0] == "Moved 6 photos back."
+    assert window.sort_commands.summary_box.text() == "Moved 6 photos back."
     assert hashes(photos, "*.jpg") == before
     assert sorted_files(dest) == {}
     assert [p.name for p in dest.iterdir()] == [Path(journal).name]  # label folders removed
@@ -162,10 +162,10 @@ def test_cancel_mid_way_leaves_a_consistent_journal_that_undo_reverses(
         "cancelled": True,
     }
     assert assert_consistent(Path(journal), folder, before) == 3
-    assert "Cancelled" in dialog.summary.text()
+    assert "then cancelled" in dialog.summary.text()
     dialog.close()
     with qtbot.waitSignal(window.sort_commands.undoEnded, timeout=60_000):
-        window.sort_commands.undo_last_sort()
+        confirm_undo(qtbot, window)
     assert hashes(folder, "*.jpg") == before
 
 

@@ -74,7 +74,7 @@ def test_an_invalid_model_folder_keeps_the_old_model(window, tmp_path, dialogs):
     assert title == "Not a usable model folder"
     assert str(empty) in text and "model.onnx" in text and "stays loaded" in text
     assert "not valid JSON" in dialogs[1][1]
-    assert "tiny_mobilevit" in window.windowTitle()
+    assert window.status_bar.summary_label.text().startswith("Model: tiny_mobilevit")
 
 
 def test_a_corrupt_onnx_file_is_refused_with_a_dialog(window, tmp_path, dialogs):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from edgeclass_test_images import photo_like
+from privacy_probe import Sandbox, assert_private, traced
 
 REPO = Path(__file__).resolve().parents[2]
 rules = importlib.import_module("bundle_contents")
@@ -183,6 +184,37 @@ def test_frozen_cli_classifies_and_reports_bad_files(
         "dog",
         "bird",
     }
+
+
+@pytest.mark.parametrize("program", ["cli", "desktop"])
+def test_frozen_programs_keep_everything_on_this_computer(
+    bundle_dir: Path, tmp_path: Path, tiny_model_dir: Path, program: str
+) -> None:
+    """In a throw-away HOME, under strace: no onnxruntime device id or event queue, nothing
+    written but the output, no DNS lookup or connection (tests/privacy_probe.py)."""
+    box = Sandbox(tmp_path / "sandbox")
+    (box.work / "photos").mkdir()
+    smoke_test.write_test_images(box.work / "photos", count=4)
+    box.snapshot()
+    if program == "cli":
+        exe = rules.executable_path(bundle_dir, rules.CLI_NAME)
+        command = [str(exe), "classify", "photos", "--model", str(tiny_model_dir), "-o", "out.csv"]
+        allowed: tuple[str, ...] = ("work/out.csv",)
+        expected = 1  # the three bad files
+    else:
+        exe = rules.executable_path(bundle_dir, rules.DESKTOP_NAME)
+        command = [str(exe), "--self-test", "--model", str(tiny_model_dir)]
+        allowed, expected = (), 0
+    result = subprocess.run(
+        traced(command, box.trace_log),
+        cwd=box.work,
+        env=box.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == expected, result.stdout + result.stderr
+    assert_private(box, allowed)
 
 
 def test_frozen_version_matches_the_package(bundle_dir: Path) -> None:

@@ -1,5 +1,6 @@
 """Servers for the tests: the app in-process (TestClient or uvicorn on a thread) or the real
-`edgeclass serve` command in a subprocess, always on a free 127.0.0.1 port."""
+`edgeclass serve` command in a subprocess, always on 127.0.0.1 port 0 (the port the system picks,
+read back from the server: no race with another process for a "free" port)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the `serve` extra is not installed")
 pytest.importorskip("uvicorn", reason="the `serve` extra is not installed")
 
-from serve_helpers import free_port, wait_until
+from serve_helpers import wait_for_log, wait_until
 
 from edgeclass.runtime import Classifier
 from edgeclass.serve.app import create_app
@@ -39,16 +40,25 @@ class ServeProcess:
     """`edgeclass serve` in a subprocess; stderr goes to a file the test can read."""
 
     def __init__(self, args: list[str], log: Path, env: dict | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0
+        self.url = ""
         self.log = log
-        command = [sys.executable, "-m", "edgeclass", "serve", "--port", str(self.port), *args]
+        command = [sys.executable, "-m", "edgeclass", "serve", "--port", "0", *args]
         self._log_file = open(log, "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             command, stdout=self._log_file, stderr=subprocess.STDOUT, env=env or os.environ.copy()
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        def listening() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
+            return "listening on http://" in self.log.read_text(errors="replace")
+
+        wait_until(listening, timeout, "the server to listen")
+        self.port = int(wait_for_log(self.log, r"listening on http://127\.0\.0\.1:(\d+)")[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited early:\n{self.log.read_text()}")

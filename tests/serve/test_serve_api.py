@@ -339,7 +339,7 @@ def test_v2_infer_binary_tensor_extension(client, photos):
          400, "shape [2] but 1"),
         ({"inputs": [{"name": "image", "shape": [9], "datatype": "BYTES", "data": []}]},
          413, "limit"),
-        ({"outputs": []}, 400, "exactly one input"),
+        ({"outputs": []}, 400, "inputs: Field required"),
     ],
 )  # fmt: skip
 def test_v2_bad_requests_are_4xx_with_an_error(client, request_body, status, says):

@@ -63,6 +63,12 @@ def non_negative_float(text: str) -> float:
     return _number(text, float, "a number", lambda v: v >= 0, "must not be negative")
 
 
+def positive_float(text: str) -> float:
+    return _number(
+        text, float, "a number", lambda v: 0 < v < float("inf"), "must be above 0 and finite"
+    )
+
+
 def port(text: str) -> int:
     return _number(text, int, "a port number", lambda v: 0 <= v <= 65535, "must be 0..65535")
 

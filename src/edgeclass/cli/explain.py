@@ -114,9 +114,9 @@ def _format_for(output: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from edgeclass.cli.steps import interrupt_sets
     from edgeclass.errors import Cancelled
-    from edgeclass.runtime import Classifier, ImageLoadError, load_image, resolve_model_dir
+    from edgeclass.runtime import Classifier, ImageLoadError, resolve_model_dir
     from edgeclass.runtime.heatmap import overlay
-    from edgeclass.runtime.occlusion import occlusion_map
+    from edgeclass.runtime.occlusion import explain_file
 
     output = Path(args.output)
     _check_output(output)
@@ -125,23 +125,21 @@ def run(args: argparse.Namespace) -> int:
         raise EdgeclassError(
             f"--label {args.label}: the model's labels are {', '.join(classifier.labels)}"
         )
-    try:
-        image = load_image(args.image, classifier.max_pixels)
-    except ImageLoadError as error:
-        print(f"edgeclass: {args.image}: {error.status.value}: {error.message}", file=sys.stderr)
-        return exit_codes.SOME_FILES_FAILED
     stride = args.stride or (args.patch // 2 if args.patch else None)
     cancel = threading.Event()
     try:
         with interrupt_sets(cancel):
-            result = occlusion_map(
+            result = explain_file(
                 classifier,
-                image,
+                args.image,
                 label=args.label,
                 patch=args.patch,
                 stride=max(1, stride) if stride else None,
                 cancel=cancel,
             )
+    except ImageLoadError as error:  # decoded and resized as `edgeclass classify` does
+        print(f"edgeclass: {args.image}: {error.status.value}: {error.message}", file=sys.stderr)
+        return exit_codes.SOME_FILES_FAILED
     except Cancelled:
         print("edgeclass: interrupted; nothing written", file=sys.stderr)
         return exit_codes.INTERRUPTED

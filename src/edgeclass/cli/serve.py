@@ -12,6 +12,7 @@ from edgeclass.cli.arguments import (
     add_model_option,
     non_negative_float,
     port,
+    positive_float,
     positive_int,
     probability,
 )
@@ -22,8 +23,10 @@ Serve the model over HTTP: POST /v1/classify (multipart files or JSON base64), G
 at /docs. Concurrent requests are batched on one onnxruntime session.
 
 Safe by default: binds 127.0.0.1; any other address needs an API key (--api-key-file or
-$EDGECLASS_API_KEY; clients send 'Authorization: Bearer KEY') unless --insecure. SIGTERM or
-Ctrl+C lets in-flight requests finish, then exits 0.
+$EDGECLASS_API_KEY; clients send 'Authorization: Bearer KEY') unless --insecure. Every request
+is bounded: header size and time, body size and time, images, pixels and decoding time per
+request and per client, connections. SIGTERM or Ctrl+C drains: new requests get 503 while
+in-flight ones finish, then it exits 0.
 """
 
 EPILOG = """\
@@ -31,6 +34,7 @@ model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this buil
 example:
   edgeclass serve --port 8000
   curl -F files=@cat.jpg http://127.0.0.1:8000/v1/classify
+  edgeclass serve --port 0      # any free port; the log says which ("listening on ...")
 """
 
 
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_model_option(parser)
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
-    add("--port", type=port, default=8000, help="TCP port (default: 8000)")
+    add("--port", type=port, default=8000, help="TCP port; 0: any free one (default: 8000)")
     add("--max-batch", type=positive_int, default=8, metavar="N", help="images per model call (8)")
     add(
         "--max-wait-ms",
@@ -80,7 +84,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=non_negative_float,
         default=30.0,
         metavar="S",
-        help="seconds a request may take before it gets 504 (default: 30)",
+        help="seconds a request may take from the end of its headers: its body must arrive "
+        "by then (else 408) and its answer be ready (else 504) (default: 30)",
     )
     add(
         "-t",
@@ -93,8 +98,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add(
         "--api-key-file",
         metavar="F",
-        help="file holding the API key clients must send as 'Authorization: Bearer KEY' "
-        "(default: $EDGECLASS_API_KEY, if set)",
+        help="file whose first non-empty line is the API key clients must send as "
+        "'Authorization: Bearer KEY' (default: $EDGECLASS_API_KEY, if set)",
     )
     add(
         "--insecure",
@@ -115,6 +120,69 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=positive_int,
         metavar="N",
         help="threads decoding images (default: cores, at most 4)",
+    )
+    limits = parser.add_argument_group(
+        "connection limits", "against slow or hostile clients; see docs/serve.md"
+    )
+    limits.add_argument(
+        "--max-header-kb",
+        type=positive_float,
+        default=32.0,
+        metavar="K",
+        help="request line and headers, in KiB; larger get 431 (default: 32)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=positive_float,
+        default=10.0,
+        metavar="S",
+        help="seconds for a request's line and headers to arrive (default: 10)",
+    )
+    limits.add_argument(
+        "--keep-alive",
+        type=positive_float,
+        default=5.0,
+        metavar="S",
+        help="seconds an idle connection stays open between requests (default: 5)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="open connections; at the cap the oldest idle or half-sent one is closed "
+        "(default: 1000)",
+    )
+    budgets = parser.add_argument_group(
+        "work budgets", "how much decoding one request, or one client (address), may cause"
+    )
+    budgets.add_argument(
+        "--max-request-mp",
+        type=positive_float,
+        default=400.0,
+        metavar="MP",
+        help="megapixels the images of one request may declare; more get 413 (default: 400)",
+    )
+    budgets.add_argument(
+        "--max-request-decode-s",
+        type=positive_float,
+        default=10.0,
+        metavar="S",
+        help="seconds of decoding one request may use; then 413 (default: 10)",
+    )
+    budgets.add_argument(
+        "--max-client-mp",
+        type=positive_float,
+        default=800.0,
+        metavar="MP",
+        help="megapixels one client may have in the server at once; more get 429 (default: 800)",
+    )
+    budgets.add_argument(
+        "--client-decode-s",
+        type=positive_float,
+        default=60.0,
+        metavar="S",
+        help="seconds of decoding one client may use per minute; then 429 (default: 60)",
     )
     parser.set_defaults(func=run)
 
@@ -139,6 +207,14 @@ def run(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin),
         threads=args.threads,
         decode_threads=args.decode_threads,
+        max_header_kb=args.max_header_kb,
+        header_timeout_s=args.header_timeout,
+        keep_alive_s=args.keep_alive,
+        max_connections=args.max_connections,
+        max_request_mp=args.max_request_mp,
+        max_request_decode_s=args.max_request_decode_s,
+        max_client_mp=args.max_client_mp,
+        client_decode_s_per_min=args.client_decode_s,
     )
     config.check()  # before the model loads: a refused bind should fail fast
     classifier = Classifier(

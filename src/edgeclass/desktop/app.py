@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -60,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from edgeclass.desktop.self_test import run_self_test
 
         return run_self_test(args.model, qt_args=qt_args)
+
+    from edgeclass.desktop.platform_check import missing_system_library
+
+    missing = missing_system_library(os.environ, qt_args)
+    if missing:  # said in words, instead of Qt's plugin error and an abort
+        print(missing, file=sys.stderr)
+        return 1
 
     from PySide6.QtCore import QTimer
 

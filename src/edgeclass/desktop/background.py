@@ -4,6 +4,14 @@ The task is a plain function `work(cancel, on_progress) -> value` from the headl
 (edgeclass.organize, edgeclass.runtime.occlusion): it watches the `threading.Event` and reports
 through the runtime's `on_progress(phase, done, total)` callback. A dedicated thread, not the
 global QThreadPool: the pool's threads are taken by classification and previews.
+
+The `Task` object, and so its signals, stays on the thread that made it (the UI thread); only a
+small body object moves to the worker thread to call `Task.run` there. Qt delivers a signal to a
+slot in the thread its context object lives in, and for a plain Python callable (a lambda, a
+closure, a method of a non-Qt object) PySide6 takes the sender as that context: were the Task
+moved to the worker, such slots would run on the worker thread and touch widgets from there
+(Undo Sort froze and crashed that way). So every slot of a Task's signals runs on the UI
+thread, queued, unless it is connected with Qt.DirectConnection on purpose.
 """
 
 from __future__ import annotations
@@ -28,7 +36,10 @@ Work = Callable[[threading.Event, ProgressCallback], Any]
 
 
 class Task(QObject):
-    """Runs `work` once on the thread it is moved to. Exactly one `ended` per run, last."""
+    """Runs `work` once on a TaskRunner's thread. Exactly one `ended` per run, last.
+
+    Never move a Task to another thread: its signals must stay where its slots live.
+    """
 
     progress = Signal(int, int)  # done, total
     succeeded = Signal(object)  # what `work` returned (never None: see `run`)
@@ -43,8 +54,8 @@ class Task(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
-    @Slot()
     def run(self) -> None:
+        """Called on the worker thread (by `_TaskBody`); emits from there."""
         lower_thread_priority()
         outcome = SUCCEEDED
         try:
@@ -63,29 +74,42 @@ class Task(QObject):
         self.progress.emit(done, total)
 
 
+class _TaskBody(QObject):
+    """Moved to the worker thread, so that `run` is called there; the Task itself stays."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self._task = task
+
+    @Slot()
+    def run(self) -> None:
+        self._task.run()
+
+
 class TaskRunner(QObject):
-    """Starts tasks on threads of their own and keeps both alive until the thread has ended."""
+    """Starts tasks on threads of their own and keeps them alive until the thread has ended."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._running: dict[QThread, Task] = {}
+        self._running: dict[QThread, tuple[Task, _TaskBody]] = {}
 
     def start(self, task: Task) -> None:
         thread = QThread()
-        task.moveToThread(thread)
-        thread.started.connect(task.run)
+        body = _TaskBody(task)
+        body.moveToThread(thread)
+        thread.started.connect(body.run)
         # Direct: quit() is thread-safe, and a queued call would wait for the UI thread, which
         # may itself be waiting for this thread (wait_all).
         task.ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._thread_finished)
-        self._running[thread] = task
+        self._running[thread] = (task, body)
         thread.start()
 
     def busy(self) -> bool:
         return bool(self._running)
 
     def cancel_all(self) -> None:
-        for task in self._running.values():
+        for task, _body in self._running.values():
             task.cancel()
 
     def wait_all(self, timeout_ms: int = 10_000) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from edgeclass.desktop.heatmap_panel import HeatmapPanel
-from edgeclass.desktop.results_model import STATUS_TEXT, format_confidence
+from edgeclass.desktop.results_model import STATUS_TEXT, format_confidence, is_unknown
 from edgeclass.desktop.thumbnails import load_preview
 from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import ClassificationResult
@@ -251,10 +251,15 @@ class DetailPane(QWidget):
 
 def _describe(result: ClassificationResult) -> str:
     lines = []
-    if result.ok:
+    if is_unknown(result):
+        best, score = result.top_k[0]
+        lines.append(
+            f"{result.label}: under the threshold; best guess {best} ({format_confidence(score)})"
+        )
+    elif result.ok:
         lines.append(f"{result.label}  ({format_confidence(result.score)})")
-        if result.width and result.height:
-            lines.append(f"{result.width} × {result.height} pixels")
+    if result.ok and result.width and result.height:
+        lines.append(f"{result.width:,} × {result.height:,} pixels")
     else:
         lines.append(STATUS_TEXT.get(result.status, result.status.value))
         if result.message:

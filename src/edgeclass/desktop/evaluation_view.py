@@ -1,17 +1,21 @@
-"""Photos dropped in folders named like the model's labels: their truth, and the evaluation.
+"""Run > Evaluation…: how the table's rows of known truth score, and which ones are wrong.
 
-The folder rules are `edgeclass evaluate`'s (`runtime.evaluation.scan_labelled_folder`) and the
-numbers are its `Evaluation`'s, built from the table's rows: the best label, no threshold.
+The numbers are `edgeclass evaluate`'s `Evaluation`, built from the table's rows: the best label,
+no threshold. The truth of each row comes from desktop/truths.py. Everything here is read-only;
+double-clicking a mistake selects that photo in the window (`mistakeChosen`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+import os
+from collections.abc import Sequence
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHeaderView,
     QLabel,
     QTableWidget,
     QTableWidgetItem,
@@ -19,31 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from edgeclass.desktop.results_model import ResultsModel
-from edgeclass.errors import DataError
+from edgeclass.desktop.results_model import ResultsModel, format_confidence
 from edgeclass.runtime.evaluation import Evaluation, Prediction
-from edgeclass.runtime.labelled_folder import scan_labelled_folder
-
-
-def truths_in(paths: Iterable[Path], labels: Sequence[str]) -> dict[str, str]:
-    """path -> truth for every photo in a dropped folder laid out as `<label>/<photos>`."""
-    truths: dict[str, str] = {}
-    for folder in paths:
-        if not folder.is_dir():
-            continue
-        try:
-            files = scan_labelled_folder(folder, labels)
-        except DataError:
-            continue  # not a labelled folder: no truth, plain classification
-        truths.update({str(item.path): item.truth for item in files})
-    return truths
-
-
-def note_labelled_drop(model: ResultsModel, paths: Sequence[Path], labels: Sequence[str]) -> None:
-    """Give the model the truth of the photos in any labelled folder among `paths`."""
-    truths = truths_in(paths, labels)
-    if truths:
-        model.set_truths(truths)
+from edgeclass.runtime.names import display_path
 
 
 def table_evaluation(model: ResultsModel, labels: Sequence[str], root: str) -> Evaluation:
@@ -64,22 +46,56 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
+def _count(value: float | int | None) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def headline(evaluation: Evaluation) -> str:
+    scored = evaluation.scored
+    correct = sum(p.correct for p in scored)
+    text = f"Accuracy {_percent(evaluation.accuracy)}: {correct:,} of {len(scored):,} right"
+    if evaluation.failures:
+        text += f" ({len(evaluation.failures):,} could not be read)"
+    return text
+
+
+def _read_only_table(rows: int, columns: int, parent: QWidget) -> QTableWidget:
+    table = QTableWidget(rows, columns, parent)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
+def _fill(
+    table: QTableWidget, row: int, cells: Sequence[str], numbers_from: int
+) -> list[QTableWidgetItem]:
+    items = []
+    for column, text in enumerate(cells):
+        item = QTableWidgetItem(text)
+        if column >= numbers_from:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        table.setItem(row, column, item)
+        items.append(item)
+    return items
+
+
 class EvaluationDialog(QDialog):
+    mistakeChosen = Signal(str)  # the path of a mistake double-clicked in the list
+
     def __init__(self, evaluation: Evaluation, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Evaluation")
         self.evaluation = evaluation
-        scored = evaluation.scored
-        correct = sum(p.correct for p in scored)
-        headline = f"Accuracy {_percent(evaluation.accuracy)}: {correct} of {len(scored)} right"
-        if evaluation.failures:
-            headline += f" ({len(evaluation.failures)} could not be read)"
-        self.headline = QLabel(headline, self)
+        self.headline = QLabel(headline(evaluation), self)
+        self.headline.setWordWrap(True)
         font = self.headline.font()
         font.setBold(True)
         self.headline.setFont(font)
         self.per_class = self._per_class_table()
         self.confusion = self._confusion_table()
+        self.mistakes = self._mistakes_table()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -88,32 +104,75 @@ class EvaluationDialog(QDialog):
         layout.addWidget(self.per_class)
         layout.addWidget(QLabel("Confusion (rows: truth, columns: predicted)", self))
         layout.addWidget(self.confusion)
+        wrong = len(evaluation.mistakes)
+        title = (
+            f"Mistakes: {wrong:,}, the most confident first (double-click one to select it)"
+            if wrong
+            else "No mistakes"
+        )
+        layout.addWidget(QLabel(title, self))
+        layout.addWidget(self.mistakes, 1)
         layout.addWidget(buttons)
-        self.resize(560, 480)
+        self.resize(640, 600)
 
     def _per_class_table(self) -> QTableWidget:
         rows = self.evaluation.per_class()
-        table = QTableWidget(len(rows), 4, self)
+        table = _read_only_table(len(rows), 4, self)
         table.setHorizontalHeaderLabels(["Photos", "Right", "Recall", "Precision"])
         table.setVerticalHeaderLabels(list(rows))
         for row, numbers in enumerate(rows.values()):
             cells = [
-                str(numbers["images"]),
-                str(numbers["correct"]),
+                _count(numbers["images"]),
+                _count(numbers["correct"]),
                 _percent(numbers["recall"]),
                 _percent(numbers["precision"]),
             ]
-            for column, text in enumerate(cells):
-                table.setItem(row, column, QTableWidgetItem(text))
+            _fill(table, row, cells, numbers_from=0)
+        _fit_height(table)
         return table
 
     def _confusion_table(self) -> QTableWidget:
         labels = list(self.evaluation.labels)
         matrix = self.evaluation.confusion.tolist()
-        table = QTableWidget(len(labels), len(labels), self)
+        table = _read_only_table(len(labels), len(labels), self)
         table.setHorizontalHeaderLabels(labels)
         table.setVerticalHeaderLabels(labels)
         for row, counts in enumerate(matrix):
-            for column, count in enumerate(counts):
-                table.setItem(row, column, QTableWidgetItem(str(count)))
+            _fill(table, row, [f"{count:,}" for count in counts], numbers_from=0)
+        _fit_height(table)
         return table
+
+    def _mistakes_table(self) -> QTableWidget:
+        mistakes = self.evaluation.mistakes
+        table = _read_only_table(len(mistakes), 4, self)
+        table.setHorizontalHeaderLabels(["File", "Truth", "Predicted", "Confidence"])
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for row, mistake in enumerate(mistakes):
+            name = display_path(os.path.basename(mistake.path))
+            cells = [name, mistake.truth, str(mistake.label), format_confidence(mistake.score)]
+            name_item = _fill(table, row, cells, numbers_from=3)[0]
+            name_item.setToolTip(display_path(mistake.path))
+        table.cellDoubleClicked.connect(self._mistake_double_clicked)
+        return table
+
+    def _mistake_double_clicked(self, row: int, _column: int) -> None:
+        self.mistakeChosen.emit(self.evaluation.mistakes[row].path)
+
+
+def _fit_height(table: QTableWidget) -> None:
+    """A short table of numbers: its columns share the width, all its rows show without a
+    scroll bar (as far as 8 rows), and it takes no keyboard focus (nothing to do in it)."""
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.resizeRowsToContents()
+    rows = min(table.rowCount(), 8)
+    height = table.horizontalHeader().height() + 2 * table.frameWidth()
+    height += sum(table.rowHeight(row) for row in range(rows))
+    table.setMaximumHeight(height)
+    table.setMinimumHeight(height)

@@ -21,8 +21,7 @@ from edgeclass.desktop.results_model import format_confidence
 from edgeclass.desktop.thumbnails import pil_to_qimage
 from edgeclass.runtime.classifier import Classifier
 from edgeclass.runtime.heatmap import overlay
-from edgeclass.runtime.images import load_image
-from edgeclass.runtime.occlusion import occlusion_map
+from edgeclass.runtime.occlusion import explain_file
 from edgeclass.runtime.progress import ProgressCallback
 from edgeclass.runtime.results import ClassificationResult
 
@@ -46,9 +45,10 @@ def explain_photo(
     cancel: threading.Event,
     on_progress: ProgressCallback,
 ) -> Explanation:
-    """Runs on the worker thread: decode, occlude, draw (QImage is safe off the UI thread)."""
-    image = load_image(path, classifier.max_pixels)
-    found = occlusion_map(classifier, image, cancel=cancel, on_progress=on_progress)
+    """Runs on the worker thread: decode, occlude, draw (QImage is safe off the UI thread).
+
+    The photo is decoded and resized as for classifying it, within the same budgets."""
+    found = explain_file(classifier, path, cancel=cancel, on_progress=on_progress)
     picture = overlay(found.view, found.heat, size=OVERLAY_SIZE)
     return Explanation(path, found.label, found.probability, found.heat, pil_to_qimage(picture))
 
@@ -71,8 +71,13 @@ class HeatmapPanel(QWidget):
         self._task: Task | None = None
         self._showing = False
         self.explanation: Explanation | None = None
+        # Where the keyboard goes when the button disables or hides itself while it has it
+        # (the photos); Qt would hand it to the next widget in the window: the Threshold box.
+        self.focus_home: Callable[[], None] = lambda: None
         self.runner = TaskRunner(self)
         self.button = QPushButton(WHY, self)
+        # Tab reaches it; a click does not take the keyboard away from the photos.
+        self.button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.button.setToolTip(
             "Grey out each part of the photo in turn and see which parts the label depends on"
         )
@@ -98,8 +103,15 @@ class HeatmapPanel(QWidget):
         self.explanation = None
         self.button.setText(WHY)
         self._say("")
-        self.button.setEnabled(result is not None and result.ok)
-        self.setVisible(result is not None and result.ok)
+        usable = result is not None and result.ok
+        if not usable:
+            self._release_focus()
+        self.button.setEnabled(usable)
+        self.setVisible(usable)
+
+    def _release_focus(self) -> None:
+        if self.button.hasFocus():
+            self.focus_home()
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -135,6 +147,7 @@ class HeatmapPanel(QWidget):
         task.failed.connect(self._on_failed)
         task.ended.connect(self._on_ended)
         self._task = task
+        self._release_focus()
         self.button.setEnabled(False)
         self._say("Working out why…")
         self.runner.start(task)

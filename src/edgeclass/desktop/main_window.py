@@ -22,25 +22,41 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout
 from edgeclass.desktop.actions import add_action
 from edgeclass.desktop.clipboard import PastedImages, rows_as_tsv
 from edgeclass.desktop.drop_zone import NO_MODEL_HINT, DropZone
-from edgeclass.desktop.evaluation_view import EvaluationDialog, note_labelled_drop, table_evaluation
+from edgeclass.desktop.evaluation_view import EvaluationDialog, table_evaluation
 from edgeclass.desktop.export import export_results
 from edgeclass.desktop.file_dialogs import ask_export_path, ask_photos
 from edgeclass.desktop.menus import build_menu_bar
 from edgeclass.desktop.model_dialog import ModelDialog
 from edgeclass.desktop.model_summary import plain_text
+from edgeclass.desktop.notice_bar import NoticeBar
 from edgeclass.desktop.results_model import TRUTH, ResultsFilterProxy, ResultsModel
 from edgeclass.desktop.results_view import ResultsView
 from edgeclass.desktop.run_controller import RunController, desktop_thread_counts
 from edgeclass.desktop.sort_commands import SortCommands
 from edgeclass.desktop.status_bar import RunStatusBar, table_summary
 from edgeclass.desktop.toolbar import MainToolBar
+from edgeclass.desktop.truths import find_truths
 from edgeclass.desktop.window_settings import WindowSettings
 from edgeclass.errors import ModelError
 from edgeclass.runtime.classifier import Classifier
 from edgeclass.runtime.locate import bundled_model_dir, named_model_dir, resolve_model_dir
+from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import UNKNOWN_LABEL
 
 APP_NAME = "edgeclass"
+
+
+def window_title(folders: list[str], photos: int) -> str:
+    """What the window shows: `trip — 1,000 photos`, `trip, home — 25 photos`, `3 photos`; ""
+    (the application's name alone) while the table is empty."""
+    if not photos:
+        return ""
+    count = f"{photos:,} photo" + ("" if photos == 1 else "s")
+    names = sorted({display_path(Path(folder).name or folder) for folder in folders})
+    if not names:
+        return count
+    shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+    return f"{shown} — {count}"
 
 
 class MainWindow(QMainWindow):
@@ -168,11 +184,14 @@ class MainWindow(QMainWindow):
         self.drop_zone = DropZone(central)
         self.drop_zone.take_drops_for(self)
         layout.addWidget(self.drop_zone)
+        self.notice = NoticeBar(central)  # e.g. why a dropped folder has no Truth column
+        layout.addWidget(self.notice)
         self.splitter = ResultsView(self.proxy, central)
         self.table = self.splitter.table
         self.detail_pane = self.splitter.detail_pane
         self.preview_dialog = self.splitter.preview_dialog
         self.detail_pane.heatmap.set_classifier_source(self._current_classifier)
+        self.table.openFailed.connect(self._open_failed)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -279,7 +298,11 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.report_error("Choose a model first", NO_MODEL_HINT)
             return
-        note_labelled_drop(self.results_model, dropped, self.classifier.labels)
+        found = find_truths(folders, self.classifier.labels)
+        if found.truths:
+            self.results_model.set_truths(found.truths)
+        self.notice.say(" ".join(found.why_not))
+        self.results_model.add_dropped_folders(folders)
         self.runs.classify(dropped)
 
     def classify_again(self) -> None:
@@ -341,16 +364,20 @@ class MainWindow(QMainWindow):
             self.report_error("Export failed", f"Could not write {path}:\n{error}")
 
     def export_to(self, path: str | Path) -> Path:
-        """The rows shown (the Show filter applies), in the order shown."""
-        written = export_results(self.table.shown_results(), path)
+        """The rows shown (the Show filter applies), in the order shown, with their truth
+        when the table knows it."""
+        rows = self.table.shown_results()
+        truths = self.results_model.truths()
+        written = export_results(rows, path, truths if truths else None)
         self.prefs.remember_export_folder(Path(written).parent)
-        self.statusBar().showMessage(f"Saved {written}", 5000)
+        self.statusBar().showMessage(f"Saved {len(rows):,} row(s) to {written.name}", 8000)
         return written
 
     def clear_results(self) -> None:
         if not self.runs.is_busy():
             self.results_model.clear()
             self.detail_pane.show_result(None)
+            self.notice.say("")
 
     # --- view state ---------------------------------------------------------------------------
 
@@ -384,7 +411,23 @@ class MainWindow(QMainWindow):
             labels, root = self.classifier.labels, self.prefs.last_folder()
             evaluation = table_evaluation(self.results_model, labels, root)
             self.evaluation_dialog = EvaluationDialog(evaluation, self)
+            self.evaluation_dialog.mistakeChosen.connect(self.select_photo)
             self.evaluation_dialog.show()
+
+    def select_photo(self, path: str) -> None:
+        """Select the row of `path`, showing every row first if the Show filter hides it."""
+        if not self.table.select_path(path) and self.results_model.contains(path):
+            self.set_label_filter("")
+            self.table.select_path(path)
+
+    def _open_failed(self, path: str) -> None:
+        name = Path(path).name
+        self.report_error(
+            "No program opens this photo",
+            f"Nothing on this computer is set to open “{name}” (no default image viewer, or "
+            "none for this kind of file). Space shows it large here; the context menu can "
+            "show it in its folder.",
+        )
 
     def set_label_filter(self, label: str) -> None:
         self.label_combo.select(label)
@@ -401,11 +444,15 @@ class MainWindow(QMainWindow):
     def _update_state(self) -> None:
         busy = self.runs.is_busy()
         has_rows = self.results_model.rowCount() > 0
-        self.splitter.setVisible(has_rows)
-        self.drop_zone.set_compact(has_rows)
+        # Classify Again empties the table while it runs: the table stays (and keeps focus).
+        results_shown = has_rows or (busy and self.splitter.isVisible())
+        self.splitter.setVisible(results_shown)
+        self.drop_zone.set_compact(results_shown)
         name = self.classifier.folder.path.name if self.classifier is not None else None
-        # Qt adds the application's name: "name — edgeclass", or "edgeclass" alone.
-        self.setWindowTitle(name or "")
+        # Qt adds the application's name: "trip — 1,000 photos — edgeclass", or "edgeclass".
+        self.setWindowTitle(
+            window_title(self.results_model.folders.roots(), self.results_model.rowCount())
+        )
         if self.classifier is None:
             self.drop_zone.show_no_model()
         else:
@@ -421,7 +468,7 @@ class MainWindow(QMainWindow):
         self._show_counts()
         if has_rows and not self._results_focused:
             self._results_focused = True  # once: the arrow keys then move through the rows
-            self.table.setFocus()
+            self.splitter.focus_results()  # the table or the grid, whichever is shown
 
     def _show_counts(self) -> None:
         model = self.results_model
@@ -439,6 +486,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.detail_pane.heatmap.stop()
+        self.sort_commands.wait()  # a sort or undo stops after its current file
         self.runs.wait_for_done()
         self.prefs.save_window(self, self.splitter)
         self._pasted.cleanup()

@@ -30,7 +30,7 @@ class ModelDialog(QDialog):
     def __init__(self, folder: ModelFolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About this model")
-        self.resize(600, 520)
+        self.resize(680, 520)
         summary = summarise(folder)
 
         self.headline = _value_label(summary.headline, self)
@@ -38,6 +38,8 @@ class ModelDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.headline.setFont(font)
+        self.measured = _value_label(summary.measured, self)
+        self.measured.setVisible(bool(summary.measured))
 
         details = QWidget(self)
         form = QFormLayout(details)
@@ -66,12 +68,15 @@ class ModelDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
+        layout.addWidget(self.measured)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
 
     def text(self) -> str:
         """Everything the dialog says outside the model card, in reading order."""
         lines = [self.headline.text()]
+        if self.measured.text():
+            lines.append(self.measured.text())
         for row in range(self.details.rowCount()):
             texts = []
             for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):

@@ -23,6 +23,24 @@ class ModelSummary:
     headline: str  # one sentence: right on N of M held-out photos
     rows: tuple[tuple[str, str], ...]  # (name, value) details, in reading order
     per_class: tuple[tuple[str, str], ...]  # (label, "437 of 500 right (87.4%)")
+    measured: str = ""  # where the headline's figure was measured, when the report says
+
+
+def measured_on(report: QuantizationReport, is_int8: bool) -> str:
+    """Where the accuracy was measured: int8 answers differ a little between CPUs (their int8
+    instructions round differently), so this computer's Evaluation may count a photo or two
+    differently on the same photos."""
+    cpu = report.machine.cpu
+    # Reports from edgeclass versions that record it name the int8 instructions too.
+    isa = str(getattr(cpu, "int8_isa", "") or "")
+    where = f"{cpu.model} ({isa})" if isa and isa != "unknown" else cpu.model
+    text = f"Measured on {where} when the model was made."
+    if is_int8:
+        text += (
+            " On another kind of CPU the 8-bit model can answer a photo or two differently, "
+            "so an evaluation on this computer may differ slightly."
+        )
+    return text
 
 
 def plain_text(message: str) -> str:
@@ -111,4 +129,9 @@ def summarise(folder: ModelFolder) -> ModelSummary:
         ("Size", _megabytes(size)),
         ("Tested on", f"{report.eval_set.images:,} photos it never learned from"),
     ]
-    return ModelSummary(accuracy_headline(report, shipped), tuple(rows), _per_class(shipped))
+    return ModelSummary(
+        accuracy_headline(report, shipped),
+        tuple(rows),
+        _per_class(shipped),
+        measured_on(report, is_int8),
+    )

@@ -1,12 +1,17 @@
-"""The results table: a Qt model over plain `ClassificationResult` objects, and its filter."""
+"""The results table: a Qt model over plain `ClassificationResult` objects, and its filter.
+
+The model keeps its rows in the order shown: sorting happens here, on keys computed once per row
+(desktop/row_order.py), not in the proxy, which would call `data()` from Python for both rows of
+every comparison. The proxy only filters.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -17,8 +22,10 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
 
+from edgeclass.desktop.folder_names import FolderNames
+from edgeclass.desktop.row_order import insert_position, sorted_rows
 from edgeclass.runtime.names import display_path
 from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Status
 
@@ -26,9 +33,8 @@ from edgeclass.runtime.results import UNKNOWN_LABEL, ClassificationResult, Statu
 THUMBNAIL, NAME, FOLDER, LABEL, TRUTH, CONFIDENCE, STATUS, MESSAGE = range(8)
 HEADERS = ("", "File", "Folder", "Label", "Truth", "Confidence", "Status", "Message")
 
-# Roles beyond Qt's own: the result object itself, and a key that sorts sensibly per column.
+# A role beyond Qt's own: the result object itself.
 ResultRole = Qt.ItemDataRole.UserRole + 1
-SortRole = Qt.ItemDataRole.UserRole + 2
 
 # The label filter's special entries (real labels are plain strings).
 ALL_LABELS = ""
@@ -59,17 +65,47 @@ def format_confidence(score: float | None) -> str:
     return "" if score is None else f"{score * 100:.1f}%"
 
 
+def is_unknown(result: ClassificationResult) -> bool:
+    """A readable photo whose best label is under the threshold."""
+    return result.ok and result.label == UNKNOWN_LABEL and bool(result.top_k)
+
+
+def confidence_text(result: ClassificationResult) -> str:
+    """The confidence of what the row shows: for `unknown`, which label the number belongs to."""
+    if is_unknown(result):
+        best, score = result.top_k[0]
+        return f"{best} {format_confidence(score)}"
+    return format_confidence(result.score)
+
+
+def below_threshold_note(result: ClassificationResult, threshold: float) -> str:
+    best, score = result.top_k[0]
+    return (
+        f"Below the {threshold * 100:.0f}% threshold: its best guess, “{best}”, "
+        f"has {format_confidence(score)}"
+    )
+
+
 class ResultsModel(QAbstractTableModel):
     """Rows are results in arrival order. Thumbnails arrive as QImage (made off the UI thread)
     and become QPixmap (in a QIcon) here, on the UI thread, when a row is first shown."""
 
     def __init__(self, parent: QObject | None = None, *, threshold: float = 0.0) -> None:
         super().__init__(parent)
+        # Rows in the order shown, and beside each its thumbnail, its arrival number and its
+        # sort key (for the sort column; the arrival number when unsorted).
         self._results: list[ClassificationResult] = []
         # QImage as it arrived; replaced by a QIcon the first time the row is painted, so
         # rows that are never scrolled into view never cost a pixmap.
         self._thumbnails: list[QImage | QIcon | None] = []
+        self._arrivals: list[int] = []
+        self._keys: list[Any] = []
+        self._next_arrival = 0
+        self._sort_column = -1
+        self._descending = False
         self._row_of_path: dict[str, int] = {}
+        self._row_of_path_stale = False  # rebuilt when next needed, not on every insert
+        self.folders = FolderNames()
         self._threshold = threshold
         self._truths: dict[str, str] = {}  # path -> the label its folder says it is
         # Rows per label and per Show entry, kept up to date row by row: counting 10,000 rows
@@ -108,29 +144,44 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == THUMBNAIL:
             return self.thumbnail_at(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column in (NAME, THUMBNAIL):
-                return display_path(result.path)
-            if column == FOLDER:
-                return display_path(str(Path(result.path).parent))
-            if not result.ok:  # the whole message, wherever the pointer is on the row
-                status = STATUS_TEXT.get(result.status, result.status.value)
-                return f"{status}: {result.message}" if result.message else status
-            return None
+            return self._tooltip(result, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
-            right = self.is_right(result) if column in (LABEL, TRUTH) else None
-            if column == STATUS and not result.ok:
-                return PROBLEM_COLOUR
-            if right is not None:
-                return RIGHT_COLOUR if right else PROBLEM_COLOUR
+            return self._colour(result, column)
+        if (
+            role == Qt.ItemDataRole.FontRole
+            and column in (LABEL, CONFIDENCE)
+            and is_unknown(result)  # not an answer: set apart, never in the "right" green
+        ):
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == ResultRole:
             return result
-        if role == SortRole:
-            if column == TRUTH:
-                return self._truth_text(result)
-            return self._sort_key(result, column, index.row())
         return None
+
+    def _tooltip(self, result: ClassificationResult, column: int) -> str | None:
+        if column in (NAME, THUMBNAIL):
+            return display_path(result.path)
+        if column == FOLDER:
+            return display_path(os.path.dirname(result.path))
+        if not result.ok:  # the whole message, wherever the pointer is on the row
+            status = STATUS_TEXT.get(result.status, result.status.value)
+            return f"{status}: {result.message}" if result.message else status
+        if column in (LABEL, CONFIDENCE) and is_unknown(result):
+            return below_threshold_note(result, self._threshold)
+        return None
+
+    def _colour(self, result: ClassificationResult, column: int) -> QColor | None:
+        if column == STATUS and not result.ok:
+            return PROBLEM_COLOUR
+        if column not in (LABEL, TRUTH):
+            return None
+        right = self.is_right(result)
+        if right is None or (is_unknown(result) and (right or column == LABEL)):
+            return None
+        return RIGHT_COLOUR if right else PROBLEM_COLOUR
 
     # --- editing the rows ---------------------------------------------------------------------
 
@@ -139,14 +190,15 @@ class ResultsModel(QAbstractTableModel):
         results: Iterable[ClassificationResult],
         thumbnails: Mapping[str, QImage] | None = None,
     ) -> None:
-        """Add a batch at the end; a path already in the table is replaced in place."""
+        """Add a batch (in its place when sorted); a path already in the table is replaced."""
         thumbnails = thumbnails or {}
         fresh: list[tuple[ClassificationResult, QImage | None]] = []
         replaced: list[int] = []
+        rows = self._rows_by_path()
         for result in results:
             relabelled = result.with_threshold(self._threshold)
             thumbnail = thumbnails.get(result.path)
-            row = self._row_of_path.get(result.path)
+            row = rows.get(result.path)
             if row is None:
                 fresh.append((relabelled, thumbnail))
                 continue
@@ -155,30 +207,74 @@ class ResultsModel(QAbstractTableModel):
             self._results[row] = relabelled
             self._thumbnails[row] = thumbnail
             replaced.append(row)
-        if replaced:  # one signal: each one redraws the window's counts and re-sorts the proxy
+        if replaced:  # one signal: each one redraws the window's counts
             last_column = len(HEADERS) - 1
             self.dataChanged.emit(
                 self.index(min(replaced), 0), self.index(max(replaced), last_column)
             )
+            if self._sort_column >= 0:
+                self._reorder()  # a new answer may sort elsewhere
         if not fresh:
             return
+        if self._sort_column < 0:
+            self._append_in_arrival_order(fresh)
+        else:
+            for result, thumbnail in fresh:
+                self._insert_in_place(result, thumbnail)
+
+    def _append_in_arrival_order(
+        self, fresh: list[tuple[ClassificationResult, QImage | None]]
+    ) -> None:
         first = len(self._results)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
         for offset, (result, thumbnail) in enumerate(fresh):
+            arrival = self._take_arrival()
             self._row_of_path[result.path] = first + offset
             self._results.append(result)
-            self._count(result, 1)
             self._thumbnails.append(thumbnail)
+            self._arrivals.append(arrival)
+            self._keys.append(arrival)
+            self._count(result, 1)
         self.endInsertRows()
 
+    def _insert_in_place(self, result: ClassificationResult, thumbnail: QImage | None) -> None:
+        arrival = self._take_arrival()
+        key = self._sort_key(result, arrival)
+        row = insert_position(self._keys, self._arrivals, key, arrival, self._descending)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._results.insert(row, result)
+        self._thumbnails.insert(row, thumbnail)
+        self._arrivals.insert(row, arrival)
+        self._keys.insert(row, key)
+        self._row_of_path_stale = True
+        self._count(result, 1)
+        self.endInsertRows()
+
+    def _take_arrival(self) -> int:
+        self._next_arrival += 1
+        return self._next_arrival
+
     def clear(self) -> None:
+        """No rows, no truths, no dropped folders; the sort order stays."""
         self.beginResetModel()
         self._results.clear()
         self._thumbnails.clear()
+        self._arrivals.clear()
+        self._keys.clear()
         self._row_of_path.clear()
+        self._row_of_path_stale = False
         self._truths.clear()
         self._counts.clear()
+        self.folders.clear()
         self.endResetModel()
+
+    def add_dropped_folders(self, folders: Iterable[str | os.PathLike[str]]) -> None:
+        """Folders dropped (or opened): the Folder column tells paths relative to them."""
+        self.folders.add_roots(folders)
+        if self._results:
+            self.dataChanged.emit(self.index(0, FOLDER), self.index(len(self._results) - 1, FOLDER))
+            if self._sort_column == FOLDER:
+                self._reorder()
 
     def threshold(self) -> float:
         return self._threshold
@@ -194,9 +290,11 @@ class ResultsModel(QAbstractTableModel):
         self._recount()
         self.dataChanged.emit(
             self.index(0, LABEL),
-            self.index(len(self._results) - 1, LABEL),
-            [Qt.ItemDataRole.DisplayRole, SortRole],
+            self.index(len(self._results) - 1, CONFIDENCE),
+            [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole],
         )
+        if self._sort_column in (LABEL, CONFIDENCE):
+            self._reorder()
 
     def set_truths(self, truths: Mapping[str, str]) -> None:
         """The true label of each path known to have one (from a labelled folder)."""
@@ -204,6 +302,11 @@ class ResultsModel(QAbstractTableModel):
         self._recount()
         if self._results:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._results) - 1, MESSAGE))
+            if self._sort_column == TRUTH:
+                self._reorder()
+
+    def truths(self) -> dict[str, str]:
+        return dict(self._truths)
 
     def relocate(self, moves: Mapping[str, str]) -> int:
         """Point rows at the new place of files moved on disk ({old path: new path}; an old
@@ -213,15 +316,79 @@ class ResultsModel(QAbstractTableModel):
             new = moves.get(result.path) or moves.get(os.path.abspath(result.path))
             if new is None or new == result.path:
                 continue
-            del self._row_of_path[result.path]
-            self._row_of_path[new] = row
             if result.path in self._truths:
                 self._truths[new] = self._truths.pop(result.path)
             self._results[row] = dataclasses.replace(result, path=new)
             changed.append(row)
         if changed:
+            self._row_of_path_stale = True
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), MESSAGE))
+            if self._sort_column in (NAME, FOLDER):
+                self._reorder()
         return len(changed)
+
+    # --- sorting ------------------------------------------------------------------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by `column` (-1: the order they arrived in); rows that arrive later
+        go to their place in that order."""
+        column = column if 0 <= column < len(HEADERS) else -1
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (column, descending) == (self._sort_column, self._descending):
+            return  # in that order already (every change keeps it); sortByColumn asks twice
+        self._sort_column, self._descending = column, descending
+        self._reorder()
+
+    def _reorder(self) -> None:
+        keys = self._column_keys(self._results, self._arrivals)
+        order = sorted_rows(keys, self._arrivals, self._descending)
+        self._keys = [keys[row] for row in order]
+        if all(row == position for position, row in enumerate(order)):
+            return
+        self.layoutAboutToBeChanged.emit()
+        new_row = [0] * len(order)
+        for position, row in enumerate(order):
+            new_row[row] = position
+        self._results = [self._results[row] for row in order]
+        self._thumbnails = [self._thumbnails[row] for row in order]
+        self._arrivals = [self._arrivals[row] for row in order]
+        self._row_of_path_stale = True
+        persistent = self.persistentIndexList()  # the selection and the current row
+        moved = [self.index(new_row[index.row()], index.column()) for index in persistent]
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+
+    def _column_keys(
+        self, results: list[ClassificationResult], arrivals: list[int]
+    ) -> list[str] | list[float] | list[int]:
+        """The sort column's key of each row: one list comprehension per column, since a
+        method call per row costs more than the key itself at 10,000 rows."""
+        column = self._sort_column
+        if column == NAME:
+            return [_name_key(r.path) for r in results]
+        if column == FOLDER:
+            folder = self.folders.name
+            return [folder(r.path).lower() for r in results]
+        if column == LABEL:
+            return [r.label or "" for r in results]
+        if column == TRUTH:
+            return [self._truth_text(r) for r in results]
+        if column == CONFIDENCE:
+            return [-1.0 if r.score is None else float(r.score) for r in results]
+        if column == STATUS:
+            return [STATUS_TEXT.get(r.status, r.status.value) for r in results]
+        if column == MESSAGE:
+            return [r.message for r in results]
+        return list(arrivals)
+
+    def _sort_key(self, result: ClassificationResult, arrival: int) -> str | float | int:
+        return self._column_keys([result], [arrival])[0]
+
+    def _rows_by_path(self) -> dict[str, int]:
+        if self._row_of_path_stale:
+            self._row_of_path = {result.path: row for row, result in enumerate(self._results)}
+            self._row_of_path_stale = False
+        return self._row_of_path
 
     def truth_of(self, path: str) -> str | None:
         return self._truths.get(path)
@@ -252,7 +419,7 @@ class ResultsModel(QAbstractTableModel):
         return thumbnail
 
     def contains(self, path: str) -> bool:
-        return path in self._row_of_path
+        return path in self._rows_by_path()
 
     def label_counts(self) -> Counter[str]:
         """Rows per label (rows with a label only)."""
@@ -290,37 +457,27 @@ class ResultsModel(QAbstractTableModel):
         mark = "" if right is None else (RIGHT_MARK if right else WRONG_MARK) + " "
         return f"{mark}{truth}"
 
-    @staticmethod
-    def _display(result: ClassificationResult, column: int) -> str | None:
+    def _display(self, result: ClassificationResult, column: int) -> str | None:
         if column == NAME:
-            return display_path(Path(result.path).name)  # Qt would drop undecodable bytes
+            return display_path(os.path.basename(result.path))  # Qt drops undecodable bytes
         if column == FOLDER:
-            return display_path(Path(result.path).parent.name)
+            return self.folders.name(result.path)
         if column == LABEL:
             return result.label or ""
         if column == CONFIDENCE:
-            return format_confidence(result.score)
+            return confidence_text(result)
         if column == STATUS:
             return STATUS_TEXT.get(result.status, result.status.value)
         if column == MESSAGE:
             return result.message
         return None
 
-    @staticmethod
-    def _sort_key(result: ClassificationResult, column: int, row: int) -> str | float | int:
-        if column == NAME:
-            return Path(result.path).name.lower()
-        if column == FOLDER:
-            return str(Path(result.path).parent).lower()
-        if column == LABEL:
-            return result.label or ""
-        if column == CONFIDENCE:
-            return -1.0 if result.score is None else float(result.score)
-        if column == STATUS:
-            return result.status.value
-        if column == MESSAGE:
-            return result.message
-        return row
+
+@functools.lru_cache(maxsize=100_000)
+def _name_key(path: str) -> str:
+    """A file name as sorted: case aside. Cached: a sort at 10,000 rows would otherwise spend
+    most of its time taking names apart."""
+    return os.path.basename(path).lower()
 
 
 def _to_icon(image: QImage | None) -> QIcon | None:
@@ -337,13 +494,20 @@ def _to_icon(image: QImage | None) -> QIcon | None:
 
 
 class ResultsFilterProxy(QSortFilterProxyModel):
-    """Sorts by `SortRole` and shows one label, the problem rows, or everything."""
+    """Shows one label, the problem rows, or everything, in the source model's order.
+
+    Sorting is handed to the source model (`ResultsModel.sort`): the proxy's own sort would
+    call Python for every comparison."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._label = ALL_LABELS
-        self.setSortRole(SortRole)
-        self.setDynamicSortFilter(True)
+        self.setDynamicSortFilter(True)  # re-filters rows whose label changed
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        model = self.sourceModel()
+        assert isinstance(model, ResultsModel)
+        model.sort(column, order)
 
     def set_label_filter(self, label: str) -> None:
         if label == self._label:
@@ -388,5 +552,4 @@ __all__ = [
     "ResultRole",
     "ResultsFilterProxy",
     "ResultsModel",
-    "SortRole",
 ]

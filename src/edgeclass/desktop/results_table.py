@@ -1,8 +1,9 @@
 """The results table: a QTableView over the filter proxy, set up for photos.
 
-By hand: double-click opens the photo in the system's viewer, the context menu opens it, shows
-its folder or copies its path, Space asks for a large preview (`previewRequested`). The
-selected row stays in view while rows stream in; a new sort or filter starts at the top.
+By hand: double-click opens the photo in the system's viewer (`openFailed` when nothing can),
+the context menu (right-click, the Menu key or Shift+F10) previews or opens it, shows its folder
+or copies its path, Space asks for a large preview (`previewRequested`). The selected row stays
+in view while rows stream in; a new sort or filter starts at the top.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
     QPoint,
     QSize,
     QSortFilterProxyModel,
@@ -19,8 +22,18 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QImage, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QListView,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
+from edgeclass.desktop.elided_label import elide_at_word
 from edgeclass.desktop.results_model import (
     CONFIDENCE,
     FOLDER,
@@ -34,22 +47,45 @@ from edgeclass.desktop.results_model import (
 )
 from edgeclass.runtime.results import ClassificationResult
 
+_Index = QModelIndex | QPersistentModelIndex
+# At the window's default size every column fits beside the detail pane (a sideways scroll
+# would cut the last one's text at the edge); Message takes what is left and ends at a word.
 COLUMN_WIDTHS = {
     THUMBNAIL: 60,
-    NAME: 180,
-    FOLDER: 110,
-    LABEL: 100,
-    TRUTH: 100,
-    CONFIDENCE: 95,
-    STATUS: 110,
-    MESSAGE: 160,
+    NAME: 150,
+    FOLDER: 100,
+    LABEL: 85,
+    TRUTH: 85,
+    CONFIDENCE: 90,
+    STATUS: 95,
+    MESSAGE: 90,
 }
 ROW_HEIGHT = 54
 ICON_SIZE = 48
 
 
+def is_context_menu_key(event: QKeyEvent) -> bool:
+    """The Menu key, or Shift+F10 (the keyboard's right-click on Windows and Linux desktops)."""
+    shift_f10 = event.key() == Qt.Key.Key_F10 and (
+        event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+    )
+    return event.key() == Qt.Key.Key_Menu or bool(shift_f10)
+
+
+class WordElideDelegate(QStyledItemDelegate):
+    """Cells of sentences (a failed file's message) end with "…" after a whole word; the
+    tooltip holds all of it. (File names keep the view's middle elision.)"""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        margin = 8  # the style's text margins on both sides, with room to spare
+        option.text = elide_at_word(option.text, option.fontMetrics, option.rect.width() - margin)
+        option.textElideMode = Qt.TextElideMode.ElideNone
+
+
 class ResultsTable(QTableView):
     previewRequested = Signal(str)  # the path of the photo to show large
+    openFailed = Signal(str)  # the path no program on this computer would open
 
     def __init__(self, proxy: QSortFilterProxyModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +114,8 @@ class ResultsTable(QTableView):
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
         self.setColumnHidden(TRUTH, True)  # shown when the photos come from labelled folders
+        self.sentence_delegate = WordElideDelegate(self)
+        self.setItemDelegateForColumn(MESSAGE, self.sentence_delegate)
         header.sortIndicatorChanged.connect(self.scrollToTop)
         proxy.rowsAboutToBeInserted.connect(self._remember_current_visible)
         proxy.layoutAboutToBeChanged.connect(self._remember_current_visible)
@@ -119,8 +157,19 @@ class ResultsTable(QTableView):
         current = self.currentIndex()
         return self.result_at_row(current.row()).path if current.isValid() else None
 
+    def select_path(self, path: str) -> bool:
+        """Make the row of `path` the current one; False when no row shown has it."""
+        for row in range(self.model().rowCount()):
+            if self.result_at_row(row).path == path:
+                self.selectRow(row)
+                self.scrollTo(self.model().index(row, NAME))
+                return True
+        return False
+
     def open_row(self, row: int) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(self.result_at_row(row).path))
+        path = self.result_at_row(row).path
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.openFailed.emit(path)
 
     def show_row_in_folder(self, row: int) -> None:
         folder = Path(self.result_at_row(row).path).parent
@@ -138,19 +187,33 @@ class ResultsTable(QTableView):
         return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self.preview_on_space(event):
+        if is_context_menu_key(event):
+            self.context_menu_for_current(self)
+        elif not self.preview_on_space(event):
             super().keyPressEvent(event)
+
+    def context_menu_for_current(self, view: QAbstractItemView) -> None:
+        """The context menu of the current row, below its cell in `view` (table or grid)."""
+        current = view.currentIndex()
+        if isinstance(view, QListView):  # the grid shows one column of the rows
+            current = current.siblingAtColumn(view.modelColumn())
+        if current.isValid():
+            self.show_context_menu(current.row(), view, view.visualRect(current).center())
 
     def _context_menu(self, where: QPoint) -> None:
         index = self.indexAt(where)
-        if not index.isValid():
-            return
-        row = index.row()
+        if index.isValid():
+            self.show_context_menu(index.row(), self, where)
+
+    def show_context_menu(self, row: int, view: QAbstractItemView, where: QPoint) -> None:
+        """The menu of one row at `where` in `view`'s viewport."""
         menu = QMenu(self)
+        path = self.result_at_row(row).path
+        menu.addAction("Preview\tSpace", lambda: self.previewRequested.emit(path))
         menu.addAction("Open", lambda: self.open_row(row))
         menu.addAction("Show in Folder", lambda: self.show_row_in_folder(row))
         menu.addAction("Copy Path", lambda: self.copy_row_path(row))
-        menu.popup(self.viewport().mapToGlobal(where))
+        menu.popup(view.viewport().mapToGlobal(where))
         self.context_menu = menu  # kept for tests and so it outlives this call
 
     def _remember_current_visible(self) -> None:

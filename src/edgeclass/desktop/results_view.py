@@ -1,16 +1,25 @@
 """The results area: the table (or the grid of thumbnails) beside the detail pane, which
-follows the current row, and the large preview that Space opens."""
+follows the current row, and the large preview that Space opens (its arrow keys move the
+current row, so the preview, the table and the detail pane go through the photos together)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSplitter, QStackedWidget, QWidget
 
 from edgeclass.desktop.detail_pane import DetailPane
 from edgeclass.desktop.preview_dialog import PreviewDialog
 from edgeclass.desktop.results_grid import ResultsGrid
-from edgeclass.desktop.results_model import ResultRole
+from edgeclass.desktop.results_model import (
+    CONFIDENCE,
+    LABEL,
+    NAME,
+    STATUS,
+    THUMBNAIL,
+    TRUTH,
+    ResultRole,
+)
 from edgeclass.desktop.results_table import ResultsTable
 
 
@@ -35,15 +44,67 @@ class ResultsView(QSplitter):
         self.setChildrenCollapsible(False)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.preview_dialog = PreviewDialog(self)  # Space: the photo, large
-        self.table.previewRequested.connect(self.preview_dialog.show_photo)
+        self.table.previewRequested.connect(self._preview)
+        self.preview_dialog.stepRequested.connect(self._preview_step)
+        # A button that disables itself hands the keyboard back to the photos.
+        self.detail_pane.heatmap.focus_home = self.focus_results
 
     def show_grid(self, grid: bool) -> None:
         """Thumbnails in a grid, or the table; the selection is the same in both."""
         shown = self.grid if grid else self.table
         self.views.setCurrentWidget(shown)
         shown.setFocus()
-        if self.table.currentIndex().isValid():
-            shown.scrollTo(self.table.currentIndex())
+        self._scroll_to_current()
+
+    def _scroll_to_current(self) -> None:
+        current = self.table.currentIndex()
+        if not current.isValid():
+            return
+        if self.views.currentWidget() is self.grid:
+            self.grid.scrollTo(current.siblingAtColumn(THUMBNAIL))
+        else:
+            self.table.scrollTo(current)
+
+    def focus_results(self) -> None:
+        """The keyboard to the table or the grid, whichever is shown."""
+        shown = self.views.currentWidget()
+        if shown is not None:
+            shown.setFocus()
+
+    def caption(self, row: int) -> tuple[str, str]:
+        """What the preview says under a photo: the answer (`cat 97.1%  ·  ✓ truth: cat`)
+        and where it is (`cat-02.jpg  ·  3 of 16`)."""
+        model = self.table.model()
+
+        def cell(column: int) -> str:
+            return str(model.index(row, column).data() or "")
+
+        result = model.index(row, 0).data(ResultRole)
+        answer = f"{cell(LABEL)} {cell(CONFIDENCE)}" if result and result.ok else cell(STATUS)
+        truth = cell(TRUTH)
+        if truth:
+            mark, _, label = truth.rpartition(" ")
+            answer += "   ·   " + (f"{mark} " if mark else "") + f"truth: {label}"
+        return answer, f"{cell(NAME)}   ·   {row + 1:,} of {model.rowCount():,}"
+
+    def _preview(self, path: str) -> None:
+        current = self.table.currentIndex()
+        answer, where = self.caption(current.row()) if current.isValid() else ("", "")
+        self.preview_dialog.show_photo(path, answer, where)
+
+    def _preview_step(self, step: int) -> None:
+        """The next (or previous) row becomes current; the preview shows its photo."""
+        current = self.table.currentIndex()
+        row = current.row() + step if current.isValid() else 0
+        if not 0 <= row < self.table.model().rowCount():
+            return
+        self.table.selectionModel().setCurrentIndex(
+            self.table.model().index(row, NAME),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self._scroll_to_current()
+        self._preview(self.table.result_at_row(row).path)
 
     def refresh_detail(self) -> None:
         """Show the current row again (after a relabel)."""

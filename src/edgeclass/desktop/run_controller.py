@@ -15,6 +15,7 @@ from typing import TypedDict
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from edgeclass.desktop.results_model import ResultsModel
+from edgeclass.desktop.truths import find_truths
 from edgeclass.desktop.worker import CANCELLED, ClassifyWorker, ResultBatch
 from edgeclass.runtime.classifier import Classifier
 from edgeclass.runtime.tally import StatusTally
@@ -53,12 +54,23 @@ class RunController(QObject):
             self._start_next()
 
     def classify_again(self) -> None:
-        """Every row again, with the current model (the table is emptied first)."""
+        """Every row again, with the current model. The rows go and come back as the model
+        answers; what is known about them stays: the truth of each photo (for the labels this
+        model has) and the folders they were dropped from."""
         if self._worker is not None or self.classifier is None:
             return
-        paths = [r.path for r in self.results_model.results()]
-        self.results_model.clear()
-        self.classify(paths)
+        model = self.results_model
+        labels = set(self.classifier.labels)
+        paths = [Path(r.path) for r in model.results()]
+        folders = model.folders.roots()
+        truths = {p: t for p, t in model.truths().items() if t in labels}
+        found = find_truths((Path(f) for f in folders), self.classifier.labels).truths
+        self._queue = paths
+        worker = self._next_worker(skip=())  # busy from here on: the window keeps its table
+        model.clear()
+        model.add_dropped_folders(folders)
+        model.set_truths({**found, **truths})
+        self._launch(worker)
 
     def cancel(self) -> None:
         self._queue.clear()
@@ -75,12 +87,16 @@ class RunController(QObject):
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def _start_next(self) -> None:
+        # Rows with a label stay; failed rows are tried again (the file may have been fixed).
+        labelled = {r.path for r in self.results_model.results() if r.ok}
+        self._launch(self._next_worker(skip=labelled))
+
+    def _next_worker(self, skip: Iterable[str]) -> ClassifyWorker:
+        """The worker for the queued paths; from here on the controller is busy."""
         if self.classifier is None:
             raise RuntimeError("no model loaded")
         paths, self._queue = self._queue, []
-        # Rows with a label stay; failed rows are tried again (the file may have been fixed).
-        labelled = {r.path for r in self.results_model.results() if r.ok}
-        worker = ClassifyWorker(self.classifier, paths, skip=labelled)
+        worker = ClassifyWorker(self.classifier, paths, skip=skip)
         worker.signals.result.connect(self._on_batch)
         worker.signals.skipped.connect(self._on_skipped)
         worker.signals.progress.connect(self.progress)
@@ -91,6 +107,9 @@ class RunController(QObject):
             self._run_started = time.monotonic()
             self.tally = StatusTally()
             self.already_there = self.retried = 0
+        return worker
+
+    def _launch(self, worker: ClassifyWorker) -> None:
         self.runStarted.emit()
         QThreadPool.globalInstance().start(worker)
 

@@ -50,6 +50,11 @@ from edgeclass.runtime.progress import ProgressCallback
 from edgeclass.runtime.results import ClassificationResult
 
 PAST_TENSE = {Mode.COPY: "Copied", Mode.MOVE: "Moved", Mode.LINK: "Linked"}
+UNDO_HINT = {
+    Mode.COPY: "deletes these copies",
+    Mode.MOVE: "puts these photos back",
+    Mode.LINK: "deletes these links",
+}
 MODE_TEXT = {
     Mode.COPY: "Copy (the photos stay where they are)",
     Mode.MOVE: "Move",
@@ -70,6 +75,15 @@ def plan_for(results: Sequence[ClassificationResult], dest: Path, threshold: flo
     return plan_sort(
         [r for r in results if r.path in kept], dest, threshold=threshold, skipped_in_dest=inside
     )
+
+
+def default_destination(photos: Path) -> Path:
+    """`<photos> sorted` beside the photo folder, never inside it: label folders and the
+    journal inside would make the folder no longer read as labelled (`<label>/<photos>`) when
+    it is opened again. A folder without a parent (a drive's root) gets `sorted` inside."""
+    if photos.parent == photos:
+        return photos / "sorted"
+    return photos.with_name(f"{photos.name} sorted")
 
 
 class SortDialog(QDialog):
@@ -95,7 +109,6 @@ class SortDialog(QDialog):
         self._task: Task | None = None
         self._preview_task: Task | None = None
         self._journal: Path | None = None
-        self._close_when_done = False
         self.outcome: SortOutcome | None = None
         self.runner = TaskRunner(self)
         self._replan_timer = QTimer(self)
@@ -112,7 +125,7 @@ class SortDialog(QDialog):
         self.dest_edit = QLineEdit(self)
         self.dest_edit.setPlaceholderText("The folder that gets one sub-folder per label")
         if start_folder:
-            self.dest_edit.setText(str(Path(start_folder) / "sorted"))
+            self.dest_edit.setText(str(default_destination(Path(start_folder))))
         choose = QPushButton("Choose…", self)
         choose.clicked.connect(self._choose_destination)
         row = QHBoxLayout()
@@ -331,13 +344,11 @@ class SortDialog(QDialog):
         self._update_buttons()
         self.sort_button.setEnabled(False)  # one sort per dialog: its plan is used up
         self.sortEnded.emit(how, str(journal or ""))
-        if self._close_when_done:
-            super().reject()
 
     def reject(self) -> None:
-        """Close, or while sorting: cancel and close once the current photo is done."""
+        """Close; while sorting (Cancel, Esc, the window's close button): stop after the current
+        photo and stay open, so the summary says how far the sort got."""
         if self._task is not None:
-            self._close_when_done = True
             self.cancel()
             return
         super().reject()
@@ -370,10 +381,10 @@ def _preview_text(plan: SortPlan) -> str:
 def _outcome_text(plan: SortPlan, outcome: SortOutcome) -> str:
     verb = PAST_TENSE[outcome.mode]
     text = f"{verb} {len(outcome.placed):,} of {len(plan.files):,} photo(s) into "
-    text += f"{display_path(str(plan.dest))}."
-    if outcome.cancelled:
-        text += " Cancelled: the rest stay where they are."
+    text += f"{display_path(str(plan.dest))}"
+    text += ", then cancelled: the rest stay where they are." if outcome.cancelled else "."
     if outcome.failed:
         text += f" {len(outcome.failed):,} could not be {verb.lower()} (listed below)."
-    text += " Edit > Undo Sort puts everything back."
+    if outcome.placed:
+        text += f" Edit > Undo Sort {UNDO_HINT[outcome.mode]}."
     return text

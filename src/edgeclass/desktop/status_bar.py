@@ -1,11 +1,14 @@
-"""The status bar: a one-line summary of the table, and the progress bar and Cancel of a run."""
+"""The status bar: a one-line summary of the table, what the last run did (it stays until the
+next run starts), and the progress bar and Cancel of a run. Text that does not fit ends with
+"…" after a whole word, never in the middle of one; its tooltip holds all of it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QProgressBar, QPushButton, QStatusBar, QWidget
 
+from edgeclass.desktop.elided_label import ElidedLabel
 from edgeclass.desktop.run_controller import RunController
 from edgeclass.desktop.worker import CANCELLED
 from edgeclass.runtime.tally import StatusTally
@@ -16,8 +19,10 @@ SEPARATOR = "   ·   "
 class RunStatusBar(QStatusBar):
     def __init__(self, on_cancel: Callable[[], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary_label = QLabel(self)
-        self.addWidget(self.summary_label, 1)
+        self.summary_label = ElidedLabel(self)
+        self.addWidget(self.summary_label)
+        self.run_label = ElidedLabel(self)
+        self.addWidget(self.run_label, 1)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setMaximumWidth(240)
         self.progress_bar.setTextVisible(True)
@@ -33,6 +38,7 @@ class RunStatusBar(QStatusBar):
         """Progress while `runs` works; at the end, what it did (`last_run_summary`)."""
         self._runs = runs
         runs.runStarted.connect(self.start_scanning)
+        runs.runStarted.connect(lambda: self.set_run_summary(""))
         runs.progress.connect(self.set_progress)
         runs.runFinished.connect(self._run_finished)
 
@@ -45,7 +51,10 @@ class RunStatusBar(QStatusBar):
             runs.already_there,
             runs.retried,
         )
-        self.showMessage(self.last_run_summary, 15_000)
+        self.set_run_summary(self.last_run_summary)
+
+    def set_run_summary(self, text: str) -> None:
+        self.run_label.setText(f"{SEPARATOR.lstrip()}Last run: {text}" if text else "")
 
     def set_busy(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)

@@ -19,7 +19,7 @@ from edgeclass.organize.plan import (
     plan_sort,
     split_inputs,
 )
-from edgeclass.organize.undo import UndoOutcome, undo_journal
+from edgeclass.organize.undo import UndoOutcome, undo_journal, undo_pending
 
 __all__ = [
     "DestinationError",
@@ -36,4 +36,5 @@ __all__ = [
     "read_journal",
     "split_inputs",
     "undo_journal",
+    "undo_pending",
 ]

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgeclass.organize.journal import Entry, JournalWriter, read_journal
+from edgeclass.organize.journal import Entry, Journal, JournalWriter, read_journal
 from edgeclass.organize.transfer import TargetExists, file_sha256, move_file, temp_name_for
 from edgeclass.runtime.progress import ProgressCallback, no_progress
 
@@ -43,11 +43,7 @@ def undo_journal(
 ) -> UndoOutcome:
     journal = read_journal(journal_path)
     outcome = UndoOutcome(journal.path, journal.mode)
-    pending = [
-        entry
-        for entry in sorted(journal.entries.values(), key=lambda e: e.seq, reverse=True)
-        if entry.last not in ("undone", "failed")
-    ]
+    pending = undo_pending(journal)
     outcome.already = len(journal.entries) - len(pending)
     on_progress("undo", 0, len(pending))
     with JournalWriter(journal.path, create=False) as writer:
@@ -75,6 +71,15 @@ def undo_journal(
             with contextlib.suppress(OSError):  # only when empty: what the user put there stays
                 os.rmdir(folder)
     return outcome
+
+
+def undo_pending(journal: Journal) -> list[Entry]:
+    """The entries an undo would still work on, last placed first (none: nothing to undo)."""
+    return [
+        entry
+        for entry in sorted(journal.entries.values(), key=lambda e: e.seq, reverse=True)
+        if entry.last not in ("undone", "failed")
+    ]
 
 
 def _undo_entry(entry: Entry, mode: str) -> bool:

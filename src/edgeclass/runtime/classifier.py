@@ -81,6 +81,11 @@ class Classifier:
             )
         return input_shape[0] if isinstance(input_shape[0], int) else None
 
+    def prepare_file(self, path: str | Path) -> np.ndarray:
+        """One file as the model's (3, H, W) input, made as `classify_paths` makes it (the
+        same decoding and budgets); raises ImageLoadError for a file it would fail."""
+        return self._prepare(Path(path))[0]
+
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, num_labels) for a preprocessed float32 batch (N, 3, H, W)."""
         batch = np.asarray(batch, dtype=np.float32)

@@ -7,7 +7,7 @@ label folders in sorted order, files sorted by name, hidden ones left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +22,23 @@ class LabelledFile:
 
 
 def scan_labelled_folder(
-    root: str | Path, labels: Sequence[str], *, per_class_limit: int | None = None
+    root: str | Path,
+    labels: Sequence[str],
+    *,
+    per_class_limit: int | None = None,
+    exclude: Collection[str] = (),
 ) -> list[LabelledFile]:
     """Images under `root/<label>/`. per_class_limit keeps the first N files of each label
-    (sorted by name): a deterministic, class-balanced subset, for calibration."""
+    (sorted by name): a deterministic, class-balanced subset, for calibration. `exclude`:
+    names of sub-folders to leave out (the desktop's own sort destinations)."""
     folder = Path(root)
     if not folder.is_dir():
         raise DataError(f"{folder} does not exist or is not a folder")
     try:
         subfolders = sorted(
-            entry.name for entry in folder.iterdir() if entry.is_dir() and entry.name[:1] != "."
+            entry.name
+            for entry in folder.iterdir()
+            if entry.is_dir() and entry.name[:1] != "." and entry.name not in exclude
         )
     except OSError as error:
         raise DataError(f"cannot list {folder}: {error.strerror}") from None

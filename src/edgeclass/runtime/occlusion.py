@@ -6,21 +6,28 @@ the patch hid. Every pixel's heat is the mean drop over the patches that covered
 hiding the pixel's neighbourhood costs the label most. It shows where the evidence lies, at the
 patch's scale; it says nothing about what in that region the model reacts to, and evidence
 spread over the whole image (colour, texture everywhere) makes no hot spot at all.
+
+The model's input is made as for classifying, within the classifier's budgets: `explain_file`
+decodes and resizes through `Classifier.prepare_file` (runtime/prepare.py: the pixel limit, only
+the pixels the model needs, only the centre-crop box resized), so a 101-byte 20000x1 PNG costs a
+crop-sized bitmap, not the 3,520,000x176 one a plain resize would make first.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from edgeclass.errors import Cancelled
 from edgeclass.runtime.classifier import Classifier
-from edgeclass.runtime.images import to_rgb
+from edgeclass.runtime.images import ImageLoadError, to_rgb, too_large_message
 from edgeclass.runtime.preprocess import Preprocessor
 from edgeclass.runtime.progress import ProgressCallback, no_progress
+from edgeclass.runtime.results import Status
 
 # About 10 x 10 windows, each patch twice the stride (32 px moved by 16 on a 176 px input):
 # 100 occluded copies, 0.99 s for the bundled model on 2 busy cores (load 5), against 0.46 s
@@ -51,6 +58,36 @@ def _starts(size: int, patch: int, stride: int) -> list[int]:
     return starts
 
 
+def explain_file(
+    classifier: Classifier,
+    path: str | Path,
+    *,
+    label: str | None = None,
+    patch: int | None = None,
+    stride: int | None = None,
+    batch_size: int = 8,
+    cancel: threading.Event | None = None,
+    on_progress: ProgressCallback = no_progress,
+) -> OcclusionMap:
+    """The occlusion map of `label` (default: the predicted one) on the photo at `path`.
+
+    The photo becomes the model's input exactly as `classifier.classify_paths` makes it, with
+    the same budgets. Raises ImageLoadError for a file that cannot be classified (its status
+    and message), Cancelled and ValueError as `occlusion_map` does.
+    """
+    tensor = classifier.prepare_file(path)
+    return occlusion_of_input(
+        classifier,
+        tensor,
+        label=label,
+        patch=patch,
+        stride=stride,
+        batch_size=batch_size,
+        cancel=cancel,
+        on_progress=on_progress,
+    )
+
+
 def occlusion_map(
     classifier: Classifier,
     image: Image.Image,
@@ -64,10 +101,53 @@ def occlusion_map(
 ) -> OcclusionMap:
     """The occlusion map of `label` (default: the predicted one) on `image` (an RGB photo).
 
-    Raises Cancelled when `cancel` is set (checked between batches), ValueError for a label
-    the model does not have.
+    Raises ImageLoadError (too_large) when resizing `image` for the model would make a bitmap
+    over the classifier's pixel limit, Cancelled when `cancel` is set (checked between
+    batches), ValueError for a label the model does not have.
     """
-    tensor = classifier.preprocessor(to_rgb(image))
+    return occlusion_of_input(
+        classifier,
+        model_input(classifier, image),
+        label=label,
+        patch=patch,
+        stride=stride,
+        batch_size=batch_size,
+        cancel=cancel,
+        on_progress=on_progress,
+    )
+
+
+def model_input(classifier: Classifier, image: Image.Image) -> np.ndarray:
+    """`image` as the model's input, resized as `classifier` resizes files (only the crop box
+    unless it decodes exactly), refused before resizing when that is over its pixel limit."""
+    rgb = to_rgb(image)
+    crop_box_only = not classifier.exact_decode
+    width, height = classifier.preprocessor.produced_size(*rgb.size, crop_box_only=crop_box_only)
+    if width * height > classifier.max_pixels:
+        raise ImageLoadError(
+            Status.TOO_LARGE,
+            too_large_message(
+                f"{rgb.width:,}x{rgb.height:,} pixels would be resized to "
+                f"{width:,}x{height:,} ({width * height:,} pixels)",
+                classifier.max_pixels,
+            )
+            + "; refused before resizing",
+        )
+    return classifier.preprocessor(rgb, crop_box_only=crop_box_only)
+
+
+def occlusion_of_input(
+    classifier: Classifier,
+    tensor: np.ndarray,
+    *,
+    label: str | None = None,
+    patch: int | None = None,
+    stride: int | None = None,
+    batch_size: int = 8,
+    cancel: threading.Event | None = None,
+    on_progress: ProgressCallback = no_progress,
+) -> OcclusionMap:
+    """The occlusion map on the model's input `tensor` (3, H, W), as the preprocessor made it."""
     _, height, width = tensor.shape
     default_patch, default_stride = default_window(height, width)
     patch = min(patch or default_patch, height, width)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from edgeclass.runtime.names import display_path, path_base64
@@ -28,6 +29,8 @@ CSV_FIELDS = (
 # A cell starting with one of these is run as a formula by spreadsheets (OWASP, CSV injection);
 # "'" is included so that dropping one leading "'" always gives the value back.
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+# Columns a caller adds after the standard ones (the desktop's `truth`): name -> value or None.
+Extra = Mapping[str, str | None]
 
 
 def spreadsheet_safe(cell: str) -> str:
@@ -41,12 +44,15 @@ def format_top_k(result: ClassificationResult, digits: int = 6) -> str:
 
 
 class ResultWriter:
-    """Receives results in input order; `finish` is called once after the last one."""
+    """Receives results in input order; `finish` is called once after the last one.
+
+    `extra`: values of columns the caller adds after the standard ones (CSV: those named in
+    `extra_fields`; JSON: keys added to each object; the table leaves them out)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def write(self, result: ClassificationResult) -> None:
+    def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
         raise NotImplementedError
 
     def finish(self) -> None:
@@ -56,15 +62,16 @@ class ResultWriter:
 class CsvWriter(ResultWriter):
     """Streams one row per file under a fixed header."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, extra_fields: Sequence[str] = ()) -> None:
         super().__init__(stream)
+        self.extra_fields = tuple(extra_fields)
         self.csv = csv.writer(stream, lineterminator="\n")
         # csv quotes a field holding "\n" but not one holding a bare "\r" (not in the line
         # terminator), which readers then take for a line break: such rows are quoted whole.
         self.csv_quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self.csv.writerow(CSV_FIELDS)
+        self.csv.writerow(CSV_FIELDS + self.extra_fields)
 
-    def write(self, result: ClassificationResult) -> None:
+    def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
         row = [
             spreadsheet_safe(display_path(result.path)),
             result.status.value,
@@ -76,6 +83,7 @@ class CsvWriter(ResultWriter):
             spreadsheet_safe(display_path(result.message)),
             path_base64(result.path) or "",
         ]
+        row += [spreadsheet_safe((extra or {}).get(name) or "") for name in self.extra_fields]
         quoted = any("\r" in cell for cell in row if isinstance(cell, str))
         (self.csv_quoted if quoted else self.csv).writerow(row)
 
@@ -83,8 +91,9 @@ class CsvWriter(ResultWriter):
 class JsonlWriter(ResultWriter):
     """Streams one JSON object per line, flushed, so a consumer can follow along."""
 
-    def write(self, result: ClassificationResult) -> None:
-        self.stream.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
+        item = {**result.to_dict(), **(extra or {})}
+        self.stream.write(json.dumps(item, ensure_ascii=False) + "\n")
         self.stream.flush()
 
 
@@ -95,8 +104,8 @@ class JsonWriter(ResultWriter):
         super().__init__(stream)
         self.items: list[dict[str, Any]] = []
 
-    def write(self, result: ClassificationResult) -> None:
-        self.items.append(result.to_dict())
+    def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
+        self.items.append({**result.to_dict(), **(extra or {})})
 
     def finish(self) -> None:
         json.dump(self.items, self.stream, indent=2, ensure_ascii=False)
@@ -112,7 +121,7 @@ class TableWriter(ResultWriter):
         self.show_top_k = show_top_k
         self.rows: list[list[str]] = []
 
-    def write(self, result: ClassificationResult) -> None:
+    def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
         row = [
             display_path(result.path),
             result.status.value,
@@ -141,9 +150,11 @@ class TableWriter(ResultWriter):
         super().finish()
 
 
-def make_writer(fmt: str, stream: TextIO, top_k: int = 1) -> ResultWriter:
+def make_writer(
+    fmt: str, stream: TextIO, top_k: int = 1, extra_fields: Sequence[str] = ()
+) -> ResultWriter:
     if fmt == "csv":
-        return CsvWriter(stream)
+        return CsvWriter(stream, extra_fields)
     if fmt == "json":
         return JsonWriter(stream)
     if fmt == "jsonl":

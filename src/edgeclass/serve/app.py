@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from edgeclass import __version__
 from edgeclass.runtime import Classifier
@@ -15,10 +14,12 @@ from edgeclass.serve.access_log import AccessLog
 from edgeclass.serve.batcher import Predict
 from edgeclass.serve.config import ServeConfig
 from edgeclass.serve.docs_ui import add_offline_docs
-from edgeclass.serve.inputs import ClassifyJson
-from edgeclass.serve.limits import RETRY_AFTER_S, ApiKey, BodyLimit, RefuseWhileDraining
+from edgeclass.serve.errors import add_error_handlers
+from edgeclass.serve.limits import ApiKey, RefuseWhileDraining, RequestBody
 from edgeclass.serve.metrics import Metrics
-from edgeclass.serve.service import InferenceService, QueueFull, RequestTimeout
+from edgeclass.serve.model_info import model_name
+from edgeclass.serve.openapi import describe_api
+from edgeclass.serve.service import InferenceService
 
 
 def create_app(
@@ -48,13 +49,11 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(kserve.router)
     add_offline_docs(app)
-    _add_schema(app, ClassifyJson)
-    app.add_exception_handler(QueueFull, _queue_full)
-    app.add_exception_handler(RequestTimeout, _timeout)
-    app.add_exception_handler(kserve.V2Error, kserve.v2_error_response)
+    describe_api(app, config, model_name(classifier))
+    add_error_handlers(app)
 
     # add_middleware puts each one outside the previous: the last added sees requests first.
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RequestBody, max_bytes=config.max_body_bytes, timeout_s=config.timeout_s)
     if config.api_key:
         app.add_middleware(ApiKey, key=config.api_key)
     app.add_middleware(RefuseWhileDraining, service=service)
@@ -63,37 +62,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type"],
+            allow_headers=["authorization", "content-type", "content-encoding"],
         )
-    app.add_middleware(AccessLog, metrics=metrics)
+    app.add_middleware(AccessLog, metrics=metrics, service=service)
     return app
-
-
-def _queue_full(request: Request, error: QueueFull) -> JSONResponse:
-    request.app.state.service.metrics.rejected.labels("queue_full").inc()
-    return JSONResponse(
-        {"detail": f"server busy: {error}; retry shortly"},
-        status_code=503,
-        headers={"retry-after": str(RETRY_AFTER_S)},
-    )
-
-
-def _timeout(request: Request, error: RequestTimeout) -> JSONResponse:
-    request.app.state.service.metrics.rejected.labels("timeout").inc()
-    return JSONResponse({"detail": f"request timed out: {error}"}, status_code=504)
-
-
-def _add_schema(app: FastAPI, model) -> None:
-    """Put a body model the routes parse by hand into the OpenAPI components."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = build()
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            definitions = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(definitions.pop("$defs", {}))
-            components[model.__name__] = definitions
-        return app.openapi_schema
-
-    app.openapi = openapi

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from edgeclass.serve.json_body import BadJson, load_json
+from edgeclass.serve.multipart import boundary_of, read_form
 
 
 class ImageIn(BaseModel):
@@ -43,18 +43,19 @@ def too_many(count: int, limit: int) -> HTTPException:
 
 
 async def parse_classify_request(request: Request, max_images: int) -> Parsed:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type == "application/json":
         # A 20 MB body takes tens of ms to parse and un-base64: not on the event loop.
         return await run_in_threadpool(_parse_json, await request.body(), max_images)
-    if content_type == "multipart/form-data":
-        return await _parse_multipart(request, max_images)
-    if content_type.startswith("image/"):
+    if media_type == "multipart/form-data":
+        return await _parse_multipart(request, content_type, max_images)
+    if media_type.startswith("image/"):
         name = request.query_params.get("name", "image")
         return Parsed(images=[(name, await request.body())])
     raise HTTPException(
         415,
-        f"unsupported Content-Type {content_type or '(none)'!r}: send multipart/form-data "
+        f"unsupported Content-Type {media_type or '(none)'!r}: send multipart/form-data "
         'files, application/json {"images": [{"name": ..., "data": <base64>}]}, or one '
         "image/* body",
     )
@@ -62,9 +63,9 @@ async def parse_classify_request(request: Request, max_images: int) -> Parsed:
 
 def _parse_json(body: bytes, max_images: int) -> Parsed:
     try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise HTTPException(400, f"the body is not valid JSON: {error}") from None
+        document = load_json(body)
+    except BadJson as error:
+        raise HTTPException(400, str(error)) from None
     listed = document.get("images") if isinstance(document, dict) else None
     if isinstance(listed, list) and len(listed) > max_images:
         raise too_many(len(listed), max_images)
@@ -90,34 +91,20 @@ def _decode_base64(text: str, where: str) -> bytes:
         raise HTTPException(422, f"{where}: `data` is not valid base64") from None
 
 
-async def _parse_multipart(request: Request, max_images: int) -> Parsed:
-    try:
-        form = await request.form(max_files=max_images, max_fields=100)
-    except StarletteHTTPException as error:  # what Starlette makes of a multipart error
-        if error.status_code != 400:  # e.g. the body limit's 413
-            raise
-        if "Too many files" in str(error.detail):
-            raise HTTPException(
-                413, f"more than {max_images} images in one request (--max-images)"
-            ) from None
-        raise HTTPException(400, f"malformed multipart body: {error.detail}") from None
-    images = []
-    for _, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            name = value.filename or f"image-{len(images)}"
-            images.append((name, await value.read()))
-    await form.close()
-    if not images:
+async def _parse_multipart(request: Request, content_type: str, max_images: int) -> Parsed:
+    form = await read_form(request.stream(), boundary_of(content_type), max_images)
+    if not form.files:
         raise HTTPException(422, "no image files in the multipart body (send them as file parts)")
+    images = [(name or f"image-{index}", data) for index, (name, data) in enumerate(form.files)]
     return Parsed(
         images=images,
-        top_k=_form_number(form.get("top_k"), int, "top_k"),
-        threshold=_form_number(form.get("threshold"), float, "threshold"),
+        top_k=_form_number(form.fields.get("top_k"), int, "top_k"),
+        threshold=_form_number(form.fields.get("threshold"), float, "threshold"),
     )
 
 
-def _form_number(value, kind, name):
-    if value is None or isinstance(value, UploadFile):
+def _form_number(value: str | None, kind, name):
+    if value is None:
         return None
     try:
         return kind(value)

@@ -23,7 +23,17 @@ class Metrics:
             registry=self.registry,
         )
         self.images = Counter(
-            "edgeclass_images", "Images classified, by status", ["status"], registry=self.registry
+            "edgeclass_images",
+            "Images answered, by status; `cancelled`: dropped unanswered (the client left, the "
+            "request timed out or went over its budget)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.decode_seconds = Histogram(
+            "edgeclass_decode_seconds",
+            "Time to decode and preprocess one image (its count: images decoded)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
         )
         self.batch_size = Histogram(
             "edgeclass_batch_size",
@@ -36,12 +46,33 @@ class Metrics:
             "Images admitted and not yet answered (decoding, waiting for a batch or running)",
             registry=self.registry,
         )
+        self.in_flight = Gauge(
+            "edgeclass_requests_in_flight",
+            "Requests being received or worked on (health probes and /metrics not counted)",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "edgeclass_rejected",
-            "Requests refused before any work, by reason",
+            "Requests refused, by reason (queue_full, timeout, request_budget, client_budget)",
             ["reason"],
             registry=self.registry,
         )
+
+        self.connections = Gauge(
+            "edgeclass_connections_open", "Open client connections", registry=self.registry
+        )
+        self.connections_closed = Counter(
+            "edgeclass_connections_closed",
+            "Connections closed by a limit: evicted (--max-connections), timeout (a deadline "
+            "of --keep-alive, --header-timeout or --timeout), refused (all busy at the cap)",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def watch_connections(self, table) -> None:
+        """Report the connections of `table` (an edgeclass.serve.protocol.ConnectionTable)."""
+        self.connections.set_function(lambda: len(table))
+        table.on_close = lambda reason: self.connections_closed.labels(reason).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -5,37 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from edgeclass.serve.disconnect import unless_client_leaves
 from edgeclass.serve.inputs import parse_classify_request
 from edgeclass.serve.metrics import CONTENT_TYPE
 from edgeclass.serve.model_info import model_info
+from edgeclass.serve.requests import client_of, time_left
 
 router = APIRouter()
 
-CLASSIFY_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                        },
-                        "top_k": {"type": "integer", "minimum": 1},
-                        "threshold": {"type": "number", "minimum": 0, "maximum": 1},
-                    },
-                }
-            },
-            "application/json": {"schema": {"$ref": "#/components/schemas/ClassifyJson"}},
-            "image/*": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
 
-
-@router.post("/v1/classify", openapi_extra=CLASSIFY_BODY, tags=["classify"])
+@router.post("/v1/classify", tags=["classify"])
 async def classify(request: Request) -> JSONResponse:
     """Classify one or many images; one result per image, in request order.
 
@@ -49,7 +28,16 @@ async def classify(request: Request) -> JSONResponse:
     request.state.images = len(parsed.images)
     top_k = _in_range(parsed.top_k, request, "top_k", int, config.top_k, 1, None)
     threshold = _in_range(parsed.threshold, request, "threshold", float, config.threshold, 0.0, 1.0)
-    results = await service.classify(parsed.images, top_k=top_k, threshold=threshold)
+    results = await unless_client_leaves(
+        request,
+        service.classify(
+            parsed.images,
+            client=client_of(request),
+            top_k=top_k,
+            threshold=threshold,
+            timeout_s=time_left(request),
+        ),
+    )
     body = {"results": [result.to_dict() for result in results]}
     if len(results) == 1 and not results[0].ok:
         only = results[0]
@@ -92,7 +80,8 @@ async def readyz(request: Request) -> JSONResponse:
     service = request.app.state.service
     if service.ready and not service.draining:
         return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "not ready"}, status_code=503, headers={"retry-after": "1"})
+    status = "draining" if service.draining else "not ready"
+    return JSONResponse({"status": status}, status_code=503, headers={"retry-after": "1"})
 
 
 @router.get("/metrics", tags=["health"])
