@@ -29,7 +29,7 @@ RAY_ENV = ("RAY_ADDRESS", "RAY_TMPDIR", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH",
 def private_ray_environment() -> Iterator[str]:
     """RAY_TMPDIR (short: Ray's socket paths have a 107-byte limit), no token, no address."""
     saved = {name: os.environ.get(name) for name in (*RAY_ENV, "RAY_USAGE_STATS_ENABLED")}
-    folder = tempfile.mkdtemp(prefix="ecray-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    folder = tempfile.mkdtemp(prefix="ectest-", dir="/tmp" if os.path.isdir("/tmp") else None)
     for name in RAY_ENV:
         os.environ.pop(name, None)
     os.environ["RAY_TMPDIR"] = folder

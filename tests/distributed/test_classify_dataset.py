@@ -89,7 +89,7 @@ def test_files_dataset_resolves_relative_names_here_and_shows_them_as_given(
 
     rows = distributed.classify_dataset(dataset, model_dir, top_k=2).take_all()
     local = _local_rows(model_dir, [Path(os.fsdecode(row["path"])) for row in sent])
-    assert [row["path"] for row in rows] == [os.fsdecode(row["path"]) for row in sent]
-    assert rows[1]["status"] == "not_found"
-    assert_same_rows(rows[2:], local[2:])
-    assert rows[0]["status"] == "ok"
+    assert (rows[0]["path"], rows[0]["status"]) == ("photos/good.jpg", "ok")
+    assert (rows[1]["path"], rows[1]["status"]) == ("s3://bucket/a.jpg", "not_found")
+    assert_same_rows(rows[2:], local[2:])  # the folder's files, good.jpg not twice
+    assert len(rows) == len(list((tmp_path / "photos").iterdir())) + 1

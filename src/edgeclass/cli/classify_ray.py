@@ -119,19 +119,21 @@ def check_reachable(address: str) -> None:
 def private_local_ray() -> dict[str, Any]:
     """ray.init's arguments for a Ray of this run only, which leaves nothing behind: its session
     files in a temporary folder (not /tmp/ray), its authentication token in the environment of
-    its own processes (not ~/.ray/auth_token), no dashboard, no usage statistics."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    its own processes (not ~/.ray/auth_token), no dashboard (no usage statistics either: see
+    edgeclass/privacy.py)."""
     # Ray (2.60+) turns token authentication on for a local cluster and, when no token is set,
     # makes one and saves it as ~/.ray/auth_token. A token in the environment is used instead.
     has_token = any(os.environ.get(name) for name in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"))
     if not has_token and not (Path.home() / ".ray" / "auth_token").exists():
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    temp_dir = tempfile.mkdtemp(prefix="edgeclass-ray-", dir=short_temp_root())
+    temp_dir = tempfile.mkdtemp(prefix="ecray-", dir=short_temp_root())
     _private_temp_dirs.append(temp_dir)
     return {"address": "local", "include_dashboard": False, "_temp_dir": temp_dir}
 
 
 _private_temp_dirs: list[str] = []
+# What Ray adds below the folder given to it, with the longest process id.
+RAY_SOCKET_TAIL = "/ecray-12345678/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store"
 
 
 def short_temp_root() -> str:
@@ -139,7 +141,8 @@ def short_temp_root() -> str:
     107 bytes, so a long TMPDIR (macOS: /var/folders/...) gives way to /tmp, as Ray's own default
     does."""
     root = os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()
-    return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else root
+    fits = len(root) + len(RAY_SOCKET_TAIL) <= 107
+    return root if fits or not os.path.isdir("/tmp") else "/tmp"
 
 
 def start_ray(address: str | None, quiet: bool) -> None:

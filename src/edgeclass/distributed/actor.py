@@ -8,10 +8,6 @@ import threading
 from dataclasses import dataclass, replace
 from itertools import count
 
-# No onnxruntime telemetry in the actors (it would write ~/.cache/Microsoft/... and $TMPDIR/.ses
-# on every node), whoever started the node: set before onnxruntime is imported in this process.
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-
 import pyarrow as pa
 
 from edgeclass.distributed.model_files import ModelFiles
