@@ -10,6 +10,7 @@ command and the bundle never import Ray.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
@@ -32,7 +33,7 @@ from edgeclass.cli.arguments import shows_progress
 from edgeclass.cli.classify import discover_or_fail, failure_line, write_results
 from edgeclass.cli.progress import Progress, StatusLine
 from edgeclass.cli.signals import TERMINATION_SIGNALS, exit_cleanly_on_termination
-from edgeclass.errors import EdgeclassError
+from edgeclass.errors import DataError, EdgeclassError, ModelError
 from edgeclass.runtime.results import ClassificationResult
 
 if TYPE_CHECKING:
@@ -97,8 +98,8 @@ def write_parquet(
         watch(lambda: dataset.write_parquet(staging))
         replace_folder(Path(staging), target)
     except BaseException:
-        stop_ray()  # no write task may still be adding parts
         shutil.rmtree(staging, ignore_errors=True)
+        _private_temp_dirs.append(staging)  # again at exit, should a late part have come
         raise
 
 
@@ -198,12 +199,66 @@ def stop_ray() -> None:
     # A second Ctrl+C or SIGTERM must not cut the clean-up short; the run ends in a moment.
     for signum in (signal.SIGINT, *TERMINATION_SIGNALS):
         signal.signal(signum, signal.SIG_IGN)
-    # Ray Data's threads may still be running, and would log (with a traceback) that Ray is gone.
+    # Ray Data's threads may still be running, and would log (with a traceback) that Ray is gone;
+    # so would its iterators' finalizers, when they are collected after the shutdown.
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)
-    with contextlib.suppress(Exception):  # shutting down must not hide the real error
-        ray.shutdown()
+    sys.unraisablehook = _ignore_ray_leftovers
+    if _exit_code_when_left is None:
+        with contextlib.suppress(Exception):  # shutting down must not hide the real error
+            ray.shutdown()
+    _remove_private_temp_dirs()
+
+
+def _remove_private_temp_dirs() -> None:
     while _private_temp_dirs:
         shutil.rmtree(_private_temp_dirs.pop(), ignore_errors=True)
+
+
+# Set when the run ends by an exception (Ctrl+C, SIGTERM, a stall, an error): the exit code.
+_exit_code_when_left: int | None = None
+
+
+def leave_ray_at_exit(error: BaseException) -> None:
+    """End the process with `error`'s exit code once main() has reported it, without stopping
+    Ray from here.
+
+    A run cut short leaves Ray Data's threads waiting on Ray; `ray.shutdown()` under them makes
+    one touch Ray after it stopped, and Ray's core then ends the process with exit code 1 (seen
+    about one run in five), in place of 130 or 143. So Ray is not stopped by this process: a
+    joined cluster drops the job of a driver that is gone, and a Ray started here is stopped by
+    its reaper process when this one exits. This handler runs before Ray's own (registered
+    earlier, run later).
+    """
+    global _exit_code_when_left
+    if isinstance(error, SystemExit):
+        code = error.code if isinstance(error.code, int) else 1
+    elif isinstance(error, KeyboardInterrupt):
+        code = exit_codes.INTERRUPTED
+    elif isinstance(error, ModelError):
+        code = exit_codes.MODEL_ERROR
+    elif isinstance(error, DataError):
+        code = exit_codes.DATA_ERROR
+    elif isinstance(error, EdgeclassError):
+        code = exit_codes.USAGE
+    else:
+        code = 1  # a bug: Python prints its traceback first
+    _exit_code_when_left = code
+    atexit.register(_exit_now)
+
+
+def _exit_now() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    _remove_private_temp_dirs()
+    os._exit(_exit_code_when_left if _exit_code_when_left is not None else 1)
+
+
+def _ignore_ray_leftovers(unraisable: Any) -> None:
+    """Errors of Ray's objects finalized after Ray stopped are dropped; any other is shown."""
+    if type(unraisable.exc_value).__module__.startswith("ray."):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 @contextlib.contextmanager
@@ -297,7 +352,8 @@ def run(args: argparse.Namespace) -> int:
                     line.draw(f"{min(count, total)}/{total} images classified ")
 
             def watch(work: Callable[[], None]) -> None:
-                distributed.run_watched(work, counter, args.stall_timeout, show)
+                with distributed.stall_watch(counter, args.stall_timeout, show):
+                    work()
                 line.clear()
 
             write_parquet(classified, output, watch)
@@ -307,5 +363,8 @@ def run(args: argparse.Namespace) -> int:
                 where, columns=["path", "path_base64", "status", "label", "message"]
             )
             return summarise(written.iter_rows(), total, args, started)
+        except BaseException as error:
+            leave_ray_at_exit(error)
+            raise
         finally:
             stop_ray()

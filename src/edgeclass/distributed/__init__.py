@@ -16,7 +16,7 @@ from edgeclass.distributed.watch import (
     DEFAULT_STALL_TIMEOUT_S,
     ClusterStalled,
     RowCounter,
-    run_watched,
+    stall_watch,
     watched_rows,
 )
 
@@ -30,6 +30,6 @@ __all__ = [
     "classify_dataset",
     "files_dataset",
     "results_from_dataset",
-    "run_watched",
+    "stall_watch",
     "watched_rows",
 ]

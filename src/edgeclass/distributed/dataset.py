@@ -134,7 +134,7 @@ def classify_dataset(
     when nodes join. One CPU stays free for the tasks around the pool when
     `reserve_cpu_for_tasks` (default: when `dataset` still has tasks to run, such as
     `read_binary_files`' reads; a `files_dataset` has none). `counter` (a `RowCounter`) counts
-    the rows classified, for progress and `run_watched`/`watched_rows`' stall detector.
+    the rows classified, for progress and the stall detector (`stall_watch`, `watched_rows`).
     Nothing runs until the Dataset is consumed (written, iterated).
     """
     model = model_dir if isinstance(model_dir, ModelFiles) else ModelFiles.read(model_dir)

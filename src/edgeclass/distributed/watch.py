@@ -1,20 +1,23 @@
 """Progress of a classification on the cluster, and a stall detector built on it.
 
 Every actor adds the rows it classified to a `RowCounter`, a CPU-less actor pinned to the
-driver's node (a node lost mid-run cannot take it along). The driver reads the count: that is the
-progress of a Parquet run (whose rows never come back here), and a count that stops moving for
-`stall_timeout` seconds ends the run with `ClusterStalled` instead of a wait without end.
+driver's node (a node lost mid-run cannot take it along). A thread of the driver reads the
+count: that is the progress of a Parquet run (whose rows never come back here), and a count that
+stops moving for `stall_timeout` seconds ends the run with `ClusterStalled` instead of a wait
+without end.
 Counting at the actors, not at the driver, keeps a run alive while rows are held back only to keep
 them in order (a block retried after a node was lost).
 """
 
 from __future__ import annotations
 
-import queue
+import _thread
+import contextlib
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 import ray
 
@@ -71,75 +74,70 @@ def _stall_message(seconds: float, done: int) -> str:
     )
 
 
-def run_watched(
-    work: Callable[[], T],
+class _Stalled(BaseException):
+    """Raised in the main thread by the watcher's signal; turned into ClusterStalled."""
+
+
+# The signal the watcher raises in the main thread: one nobody else uses where there is one.
+_WAKE_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGINT)
+
+
+@contextlib.contextmanager
+def stall_watch(
     counter: RowCounter,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT_S,
     on_count: Callable[[int], None] | None = None,
-) -> T:
-    """`work()` run in a thread while this thread watches the counter (and stays responsive to
-    signals); its result, its exception, or ClusterStalled."""
-    outcome: queue.Queue[tuple[bool, Any]] = queue.Queue()
+) -> Iterator[None]:
+    """Run the block (Ray Data's work: iterating, writing) here, in the main thread, while a
+    thread watches the counter; when it stops moving for `stall_timeout` s, the block is
+    interrupted and ClusterStalled raised.
 
-    def target() -> None:
-        try:
-            outcome.put((True, work()))
-        except BaseException as error:  # handed to the watching thread, raised there
-            outcome.put((False, error))
+    The work stays in the main thread so that Ctrl+C, SIGTERM or a stall end it there, inside
+    Ray Data's own code, which then shuts its execution down before Ray stops. Outside the main
+    thread (where signals cannot reach) the block runs unwatched.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stalled: list[str] = []
+    done = threading.Event()
 
-    threading.Thread(target=target, name="edgeclass-ray-work", daemon=True).start()
-    watch = _Watch(counter, stall_timeout, on_count)
-    while True:
-        try:
-            ok, value = outcome.get(timeout=POLL_S)
-        except queue.Empty:
-            watch.check()
-            continue
-        if ok:
-            return value  # type: ignore[no-any-return]
-        raise value
+    def raise_stalled(signum: int, frame: object) -> None:
+        raise _Stalled
+
+    def watch() -> None:
+        watcher = _Watch(counter, stall_timeout, on_count)
+        while not done.wait(POLL_S):
+            try:
+                watcher.check()
+            except ClusterStalled as error:
+                stalled.append(str(error))
+                _thread.interrupt_main(_WAKE_SIGNAL)
+                return
+            except Exception:  # the counter out of reach (Ray stopping): nothing to watch
+                return
+
+    previous = signal.signal(_WAKE_SIGNAL, raise_stalled)
+    thread = threading.Thread(target=watch, name="edgeclass-stall-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    except _Stalled:
+        raise ClusterStalled(stalled[0]) from None
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        signal.signal(_WAKE_SIGNAL, previous)
 
 
 def watched_rows(
-    rows: Iterator[T],
+    rows: Iterable[T],
     counter: RowCounter,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT_S,
 ) -> Iterator[T]:
-    """`rows`, iterated in a thread and handed over here as they come, or ClusterStalled."""
-    handover: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1024)
-    stop = threading.Event()
-
-    def target() -> None:
-        try:
-            for row in rows:
-                while not stop.is_set():
-                    try:
-                        handover.put(("row", row), timeout=POLL_S)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handover.put(("end", None))
-        except BaseException as error:
-            handover.put(("error", error))
-
-    threading.Thread(target=target, name="edgeclass-ray-rows", daemon=True).start()
-    watch = _Watch(counter, stall_timeout)
-    try:
-        while True:
-            try:
-                kind, value = handover.get(timeout=POLL_S)
-            except queue.Empty:
-                watch.check()
-                continue
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
+    """`rows`, or ClusterStalled when the counter stops moving (see `stall_watch`)."""
+    with stall_watch(counter, stall_timeout):
+        yield from rows
 
 
 class _Watch:
