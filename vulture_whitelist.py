@@ -84,6 +84,9 @@ _.preserve_order  # unused attribute (src/edgeclass/cli/classify_ray.py)
 _.enable_progress_bars  # unused attribute (src/edgeclass/cli/classify_ray.py)
 _.print_on_execution_start  # unused attribute (src/edgeclass/cli/classify_ray.py)
 
+# Python: the hook for errors in finalizers, read by the interpreter.
+_.unraisablehook  # unused attribute (src/edgeclass/cli/classify_ray.py)
+
 # onnxruntime: SessionOptions set here, read by InferenceSession; and CalibrationDataReader's
 # methods, which quantize_static calls.
 _.intra_op_num_threads  # unused attribute (src/edgeclass/runtime/session.py)
