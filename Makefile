@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test test-fast lint format bench bundle clean
+.PHONY: setup dev test test-fast lint format bench bundle bundle-windows check-windows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ lint: dev
 	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
 	$(BIN)/vulture src vulture_whitelist.py --min-confidence 60
+	$(BIN)/actionlint .github/workflows/*.yml
 
 format:
 	$(BIN)/ruff format src tests bench packaging recipes
@@ -45,6 +46,20 @@ bench: dev
 
 bundle: dev
 	$(BIN)/python packaging/build_bundle.py
+
+# The Windows bundle and installer, built on Linux with the Windows CPython under Wine
+# (docs/bundle.md): dist/windows/edgeclass/ and dist/windows/edgeclass-setup.exe. Installs its
+# Debian packages when run as root; downloads are cached in build/windows/cache.
+bundle-windows: dev
+	bash packaging/windows/install_build_deps.sh
+	$(BIN)/python packaging/windows/build_windows.py
+
+# Build it, then check it under Wine: the CLI against this machine's, the desktop self-test, the
+# installer and uninstaller, and the Windows-side tests of tests/packaging.
+SHARED_PHOTOS ?= ../shared/data/catsdogs/test
+check-windows: bundle-windows
+	$(BIN)/python packaging/windows/smoke_windows.py --photos $(SHARED_PHOTOS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging -q
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -124,6 +124,18 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "PySide6.QtWidgets",
 )
 
+# Older names a required module may carry: numpy 1.x (the Windows build, checked under Wine,
+# pins 1.26.4) has numpy.core where numpy 2 has numpy._core.
+REQUIRED_MODULE_ALIASES: dict[str, tuple[str, ...]] = {
+    "numpy._core._multiarray_umath": ("numpy.core._multiarray_umath",),
+}
+
+
+def has_required_module(modules: set[str], module: str) -> bool:
+    """Whether `modules` holds `module` under its name or one of its older names."""
+    return any(name in modules for name in (module, *REQUIRED_MODULE_ALIASES.get(module, ())))
+
+
 # Qt shared libraries (any OS's spelling) that must not be shipped: QML/Quick, WebEngine, PDF,
 # networking, OpenGL helpers, designer, printing, SQL, multimedia, 3D.
 _QT_FORBIDDEN_LIBS = (
@@ -238,6 +250,9 @@ FORBIDDEN_FILE_PATTERNS: tuple[str, ...] = (
     # and OpenGL fallbacks; a QtWidgets app paints with the raster engine.
     "*/opengl32sw.dll",
     "*/d3dcompiler_47.dll",
+    # The ICU stand-in of Wine test prefixes (packaging/windows/standin_dll.py): Windows has
+    # the real one; a bundled copy would break Qt's legacy code pages.
+    "*/icuuc.dll",
 )
 
 
@@ -309,7 +324,7 @@ def file_is_forbidden(dest: str) -> str | None:
         return "unused Qt plugin"
     for pattern in FORBIDDEN_FILE_PATTERNS:
         if fnmatch.fnmatch("/" + posix, pattern):
-            return "unused Qt data"
+            return f"never shipped ({pattern})"
     module = extension_module_name(posix)
     if module is not None and module_is_forbidden(module):
         return f"forbidden module {module_is_forbidden(module)}"
@@ -354,9 +369,14 @@ class BundleInventory:
         return self.root / CONTENTS_DIR
 
 
+def is_windows_bundle(bundle_dir: Path) -> bool:
+    """A Windows bundle (.exe files), checked natively or from Linux after a Wine build."""
+    return sys.platform == "win32" or (Path(bundle_dir) / f"{CLI_NAME}.exe").is_file()
+
+
 def executable_path(bundle_dir: Path, name: str) -> Path:
-    suffix = ".exe" if sys.platform == "win32" else ""
-    return bundle_dir / f"{name}{suffix}"
+    suffix = ".exe" if is_windows_bundle(bundle_dir) else ""
+    return Path(bundle_dir) / f"{name}{suffix}"
 
 
 def _frozen_modules(executable: Path) -> set[str]:
@@ -419,10 +439,10 @@ def problems(inv: BundleInventory) -> list[str]:
         if why:
             found.append(f"forbidden file in bundle: {rel} ({why})")
     for module in REQUIRED_MODULES:
-        if module not in inv.modules:
+        if not has_required_module(inv.modules, module):
             found.append(f"required module missing from bundle: {module}")
     found += oversized_x265(inv)
-    if sys.platform == "win32":
+    if is_windows_bundle(inv.root):
         present = {PurePosixPath(rel).name.lower() for rel in inv.files}
         for dll in WINDOWS_REQUIRED_DLLS:
             if dll not in present:

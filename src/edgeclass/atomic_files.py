@@ -8,6 +8,12 @@ SIGTERM included, the temp file is removed and an existing target is left exactl
 likewise (0700); renamed into place they would keep that, unlike every other file the user's
 tools create. So a new file gets the mode a plain `open(path, "w")` would give it, and a
 replaced file keeps its own.
+
+A process killed outright (SIGKILL, the OOM killer, a power cut) cannot remove its temp file.
+Those are named `.TARGET.edgeclass-PID-RANDOM.tmp` and, on POSIX, locked (flock) by the process
+writing them, so the next write to the same target removes those whose writer is gone: no lock
+held and no process PID alive. A signal handler that must exit at once (`os._exit`) removes the
+ones in progress with `remove_temp_files`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -58,6 +65,81 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+TEMP_MARK = ".edgeclass-"
+TEMP_SUFFIX = ".tmp"
+_NAME_PART = 100  # of the target's name in a temp name: the whole stays under 255 bytes
+
+# Temp files being written now, for `remove_temp_files`.
+_live_temp_files: set[str] = set()
+_live_lock = threading.Lock()
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name[:_NAME_PART]}{TEMP_MARK}"
+
+
+def remove_temp_files() -> None:
+    """Remove every temp file this process is writing: for a signal handler about to `os._exit`
+    (an ordinary exit, an exception included, removes them on its own)."""
+    for name in list(_live_temp_files):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _writer_gone(path: str, pid: int) -> bool:
+    """Whether the process that named a temp file `pid` can no longer be writing it."""
+    if sys.platform == "win32":
+        return True  # an open file cannot be removed there: the unlink itself tells
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pass
+    except OSError:  # alive, under another user
+        return False
+    else:
+        return False  # alive (or its PID reused: the file then waits for the next run)
+    import fcntl
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # still locked: its writer lives on another machine sharing the folder
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove temp files left beside `target` by earlier writers killed before they could."""
+    prefix = _temp_prefix(target)
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+            continue
+        pid_text = name[len(prefix) :].split("-", 1)[0]
+        if pid_text.isdigit() and _writer_gone(entry.path, int(pid_text)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _lock(descriptor: int) -> None:
+    """Hold an flock on our temp file while we write it (nothing to do where there is none)."""
+    if sys.platform == "win32":
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):  # a file system without locks: the PID still tells
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
     """A stream (UTF-8 text, or bytes) whose content replaces `path` when the block succeeds.
@@ -69,8 +151,14 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = FILE_MODE
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale_temp_files(target)
+    fd, temp_name = tempfile.mkstemp(
+        prefix=f"{_temp_prefix(target)}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    with _live_lock:
+        _live_temp_files.add(temp_name)
     try:
+        _lock(fd)
         stream: IO[Any] = (
             os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
         )
@@ -84,6 +172,9 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+    finally:
+        with _live_lock:
+            _live_temp_files.discard(temp_name)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

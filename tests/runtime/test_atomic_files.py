@@ -3,6 +3,8 @@
 import json
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -55,3 +57,54 @@ def test_replace_folder_swaps_in_the_new_folder_and_removes_the_old(tmp_path):
     replace_folder(staged, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     assert [p.name for p in target.iterdir()] == ["model.onnx"]
+
+
+# A writer in another process: it opens the atomic write, says so, then waits to be killed.
+WRITER = """
+import sys, time
+from edgeclass.atomic_files import atomic_write
+with atomic_write(sys.argv[1]) as stream:
+    stream.write("half of the results")
+    stream.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def start_writer(target) -> subprocess.Popen:
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout.readline() == "writing\n"
+    return writer
+
+
+def hidden(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_temp_file_left_by_a_killed_writer_goes_with_the_next_write(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_text("previous\n")
+    (tmp_path / ".results.csv.keep").write_text("not ours")
+    (tmp_path / ".other.csv.edgeclass-1-x.tmp").write_text("another target's")
+    writer = start_writer(target)
+    writer.kill()  # SIGKILL: no clean-up can run
+    writer.wait(timeout=30)
+    [left] = [name for name in hidden(tmp_path) if name.startswith(".results.csv.edgeclass-")]
+    assert left.startswith(f".results.csv.edgeclass-{writer.pid}-") and left.endswith(".tmp")
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert hidden(tmp_path) == [".other.csv.edgeclass-1-x.tmp", ".results.csv.keep"]
+
+
+def test_the_temp_file_of_a_writer_still_at_work_is_left_alone(tmp_path):
+    target = tmp_path / "results.csv"
+    writer = start_writer(target)
+    try:
+        [theirs] = hidden(tmp_path)
+        write_text_atomic(target, "ours\n")
+        assert hidden(tmp_path) == [theirs]
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)

@@ -101,3 +101,14 @@ def test_find_images_is_sorted_and_filters_extensions(make_image, tmp_path):
     assert find_images([folder], recursive=True) == [a, b, folder / "sub" / "c.jpg"]
     # Named files are kept whatever they are, so they get a status instead of vanishing.
     assert find_images([folder / "readme.txt", a, a]) == [folder / "readme.txt", a]
+
+
+def test_a_name_with_a_nul_byte_is_a_result_and_the_batch_goes_on(classifier, make_image):
+    good = make_image("good.jpg")
+    results = list(classifier.classify_paths([good, "a\0b.jpg", str(good)]))
+    assert [(r.path, r.status) for r in results] == [
+        (str(good), Status.OK),
+        ("a\0b.jpg", Status.NOT_FOUND),
+        (str(good), Status.OK),
+    ]
+    assert "NUL" in results[1].message

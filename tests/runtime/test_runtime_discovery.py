@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostile_inputs import nested_folders
 from PIL import Image
 from unprivileged import open_tmp_dir, run_unprivileged
 
@@ -76,3 +77,29 @@ def test_find_images_still_lists_only_files(tmp_path):
         tmp_path / "b.jpg",
         tmp_path / "sub" / "c.jpg",
     ]
+
+
+def test_a_walk_goes_deeper_than_the_recursion_limit(tmp_path):
+    top = tmp_path / "top"
+    depth = sys.getrecursionlimit() + 100
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.jpg")
+    with nested_folders(top, depth) as deep, nested_folders(top / "e", 2) as shallow:
+        found = discover([tmp_path], recursive=True)
+    # Files first, then sub-folders in name order ("d" before "e"), depth first.
+    assert found.files == [tmp_path / "a.jpg", deep, shallow]
+
+
+def test_paths_no_file_can_be_reached_by_are_kept_for_the_classifier(tmp_path):
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop.name)
+    afile = tmp_path / "afile.jpg"
+    afile.write_bytes(b"x")
+    names = [
+        str(tmp_path / ("n" * 252 + ".jpg")),  # 256 bytes: one part over NAME_MAX
+        str(loop),
+        str(afile / "inside.jpg"),  # ENOTDIR
+        "a\0b.jpg",
+    ]
+    found = discover(names, recursive=True)
+    assert found.items == [Path(name) for name in names]
+    assert found.files == find_images(names)

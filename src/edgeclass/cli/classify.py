@@ -43,7 +43,7 @@ EPILOG = """\
 model: --model DIR, else $EDGECLASS_MODEL, else the model bundled with this build.
 exit codes: 0 all files classified; 1 some files skipped or failed; 2 bad command line or
 unwritable output; 3 model missing or broken; 4 no image files found; 130 interrupted;
-143, 129 stopped by SIGTERM, SIGHUP.
+143, 129 stopped by SIGTERM, SIGHUP (within a second, whatever is decoding).
 
 examples:
   edgeclass classify photos/ --model my-model
@@ -141,7 +141,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-q",
         "--quiet",
         action="store_true",
-        help="print nothing on stderr but fatal errors (no progress, per-file notes or summary)",
+        help="print nothing on stderr but fatal errors: no progress, per-file lines, summary "
+        "or library warnings (Pillow's go into the file's message)",
     )
     parser.add_argument(
         "--engine",
@@ -186,7 +187,9 @@ def discover_or_fail(args: argparse.Namespace) -> Discovery:
 
 
 def no_images_message(paths: list[str], skipped_subfolders: int) -> str:
-    message = f"no image files found in {', '.join(paths)}"
+    from edgeclass.runtime.names import terminal_text
+
+    message = f"no image files found in {terminal_text(', '.join(paths))}"
     if skipped_subfolders:
         folders = "sub-folder" if skipped_subfolders == 1 else "sub-folders"
         message += f" ({skipped_subfolders} {folders} not looked into: add --recursive)"
@@ -207,23 +210,27 @@ def run(args: argparse.Namespace) -> int:
                 "pip install 'edgeclass[scale]'"
             ) from None
         return int(engine.run(args))
-    from edgeclass.cli.signals import ctrl_c_deferred, exit_cleanly_on_termination
+    from edgeclass.cli.native_output import (
+        native_lines_shown_tidily,
+        restore_stderr,
+        route_onnxruntime_log,
+    )
+    from edgeclass.cli.signals import (
+        call_before_stopping,
+        ctrl_c_deferred,
+        stop_promptly_on_signals,
+    )
 
-    exit_cleanly_on_termination()
-    with ctrl_c_deferred():
-        import warnings
-
-        from PIL import Image
-
+    call_before_stopping(restore_stderr)
+    stop_promptly_on_signals()
+    with ctrl_c_deferred(), native_lines_shown_tidily(quiet=args.quiet):
         from edgeclass.cli.output import check_output
         from edgeclass.runtime import Classifier, resolve_model_dir
         from edgeclass.runtime.discovery import results_in_order
+    route_onnxruntime_log(quiet=args.quiet)
 
     if args.format == "parquet":
         raise EdgeclassError("--format parquet is written by Ray's writer: add --engine ray")
-    # The runtime refuses over-limit images itself, with a per-file status; Pillow's own
-    # warning about them would only repeat that on stderr.
-    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     check_output(args.output)
     found = discover_or_fail(args)
     classifier = Classifier(
@@ -243,12 +250,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def failure_line(result: ClassificationResult) -> str:
-    """The stderr line for a file that could not be classified."""
-    from edgeclass.runtime.names import display_path
+    """The stderr line for a file that could not be classified (control characters escaped)."""
+    from edgeclass.runtime.names import terminal_text
 
     return (
-        f"edgeclass: {display_path(result.path)}: {result.status.value}: "
-        f"{display_path(result.message)}"
+        f"edgeclass: {terminal_text(result.path)}: {result.status.value}: "
+        f"{terminal_text(result.message)}"
     )
 
 
@@ -268,9 +275,11 @@ def write_results(
     """
     from edgeclass.atomic_files import atomic_output
     from edgeclass.cli.progress import Progress
+    from edgeclass.cli.signals import call_before_stopping
     from edgeclass.runtime.writers import make_writer
 
     progress = Progress(total, sys.stderr, enabled=shows_progress(args, sys.stderr))
+    call_before_stopping(progress.clear)
     if started is not None:
         progress.started = started
     to_stdout = args.output is None or args.output == "-"

@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,12 @@ from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import shows_progress
 from edgeclass.cli.classify import discover_or_fail, failure_line, write_results
 from edgeclass.cli.progress import Progress, StatusLine
-from edgeclass.cli.signals import TERMINATION_SIGNALS, exit_cleanly_on_termination
+from edgeclass.cli.signals import (
+    FLUSH_WAIT_S,
+    STOP_SIGNALS,
+    call_before_stopping,
+    stop_promptly_on_signals,
+)
 from edgeclass.errors import DataError, EdgeclassError, ModelError
 from edgeclass.runtime.results import ClassificationResult
 
@@ -93,6 +99,7 @@ def write_parquet(
         return
     target = Path(output).absolute()
     staging = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    call_before_stopping(lambda: shutil.rmtree(staging, ignore_errors=True))
     try:
         os.chmod(staging, DIR_MODE)  # what a plain mkdir gives, not mkdtemp's owner-only
         watch(lambda: dataset.write_parquet(staging))
@@ -167,8 +174,9 @@ def start_ray(address: str | None, quiet: bool) -> None:
             raise EdgeclassError(f"cannot start a local Ray: {error}") from None
         raise EdgeclassError(f"--ray-address {address}: cannot join the cluster: {error}") from None
     # ray.init puts its own SIGTERM handlers in place (Python's, then its C++ core's, which
-    # aborts with a stack trace): put back the local engine's clean exit with code 143.
-    exit_cleanly_on_termination()
+    # aborts with a stack trace): put back the local engine's prompt, clean stop (143, 130).
+    # Its os._exit leaves Ray as a run cut short should (see leave_ray_at_exit).
+    stop_promptly_on_signals()
     context = DataContext.get_current()
     context.execution_options.preserve_order = True  # rows in input order, as locally
     context.enable_progress_bars = False  # edgeclass's own progress line, on stderr
@@ -197,7 +205,7 @@ def stop_ray() -> None:
     import ray
 
     # A second Ctrl+C or SIGTERM must not cut the clean-up short; the run ends in a moment.
-    for signum in (signal.SIGINT, *TERMINATION_SIGNALS):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     # Ray Data's threads may still be running, and would log (with a traceback) that Ray is gone;
     # so would its iterators' finalizers, when they are collected after the shutdown.
@@ -254,6 +262,13 @@ def _exit_now() -> None:
     os._exit(_exit_code_when_left if _exit_code_when_left is not None else 1)
 
 
+def _flush_within(stream: TextIO, seconds: float) -> None:
+    """The rows already written handed over, unless the reader does not read for `seconds`."""
+    flusher = threading.Thread(target=stream.flush, daemon=True)
+    flusher.start()
+    flusher.join(seconds)
+
+
 def _ignore_ray_leftovers(unraisable: Any) -> None:
     """Errors of Ray's objects finalized after Ray stopped are dropped; any other is shown."""
     if type(unraisable.exc_value).__module__.startswith("ray."):
@@ -272,6 +287,7 @@ def stdout_for_results_only() -> Iterator[TextIO]:
     previous = sys.stdout
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    call_before_stopping(lambda: _flush_within(results, FLUSH_WAIT_S))
     try:
         yield results
     finally:
@@ -303,7 +319,8 @@ STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    exit_cleanly_on_termination()
+    call_before_stopping(_remove_private_temp_dirs)  # a signal's stop: this run's Ray files
+    stop_promptly_on_signals()
     distributed = import_engine()
     if (args.ray_address or "").startswith("ray://"):
         refuse_ray_client(args.ray_address)

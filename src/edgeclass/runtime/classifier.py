@@ -14,12 +14,13 @@ import numpy as np
 from PIL import Image
 
 from edgeclass.errors import ModelError
+from edgeclass.runtime.decode_warnings import noted_warnings, with_notes
 from edgeclass.runtime.images import DEFAULT_MAX_PIXELS, ImageLoadError, to_rgb
 from edgeclass.runtime.locate import resolve_model_dir
 from edgeclass.runtime.model_folder import ModelFolder
 from edgeclass.runtime.postprocess import make_result, softmax
 from edgeclass.runtime.prepare import prepare_image
-from edgeclass.runtime.results import ClassificationResult
+from edgeclass.runtime.results import ClassificationResult, Status
 from edgeclass.runtime.session import create_session
 
 
@@ -111,11 +112,23 @@ class Classifier:
         )
 
     def _prepare(self, path: Path) -> tuple[np.ndarray, tuple[int, int], str]:
-        """Runs on a decode thread: file -> tensor, original size, and any note for the user."""
-        prepared = prepare_image(
-            path, self.preprocessor, max_pixels=self.max_pixels, exact_decode=self.exact_decode
-        )
-        return prepared.tensor, prepared.size, prepared.note
+        """Runs on a decode thread: file -> tensor, original size, and any note for the user
+        (Pillow's warnings about the file included)."""
+        with noted_warnings() as notes:
+            prepared = prepare_image(
+                path, self.preprocessor, max_pixels=self.max_pixels, exact_decode=self.exact_decode
+            )
+        return prepared.tensor, prepared.size, with_notes(prepared.note, notes)
+
+    def _submit(self, pool: ThreadPoolExecutor, path: str | Path) -> Future[Any]:
+        """The decode of one file, started; a name no file can have fails here, on its own."""
+        if "\0" in str(path):  # the OS would refuse it with a ValueError, not an OSError
+            refused: Future[Any] = Future()
+            refused.set_exception(
+                ImageLoadError(Status.NOT_FOUND, "no such file: the name holds a NUL byte")
+            )
+            return refused
+        return pool.submit(self._prepare, Path(path))
 
     def classify_paths(
         self,
@@ -146,7 +159,7 @@ class Classifier:
                 path = next(path_iter, None)
                 if path is None:
                     return
-                pending.append((str(path), pool.submit(self._prepare, Path(path))))
+                pending.append((str(path), self._submit(pool, path)))
 
         try:
             refill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,17 +46,18 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> Discovery:
     """Files to classify, in a deterministic order, and the folders that could not be read.
 
     A folder contributes its image files (by lower-cased extension), sorted by name; with
-    `recursive`, its sub-folders too (symlinked folders are not followed, so no loops). Hidden
-    entries (names starting with ".", such as macOS `._photo.jpg` shadows) are skipped. Anything
-    else named explicitly is kept as given, whatever its extension, even when it does not exist:
-    the classifier then reports it with its own status instead of it vanishing silently.
-    Duplicates keep their first position.
+    `recursive`, its sub-folders too, depth first, at any depth (symlinked folders are not
+    followed, so no loops). Hidden entries (names starting with ".", such as macOS
+    `._photo.jpg` shadows) are skipped. Anything else named explicitly is kept as given,
+    whatever its extension, even when it does not exist or cannot be reached (a name too long,
+    a symbolic link loop, a NUL byte): the classifier then reports it with its own status
+    instead of it vanishing silently. Duplicates keep their first position.
     """
     found = Discovery()
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        listed = _scan(path, recursive, found) if path.is_dir() else [path]
+        listed = _scan(path, recursive, found) if _is_folder(path) else [path]
         for item in listed:
             key = item if isinstance(item, Path) else Path(item.path)
             if key not in seen:
@@ -64,30 +66,43 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> Discovery:
     return found
 
 
-def _scan(folder: Path, recursive: bool, found: Discovery) -> list[Path | ClassificationResult]:
+def _is_folder(path: Path) -> bool:
+    """Whether `path` is a folder (through symbolic links); False when it cannot be reached."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError as error:
-        return [_unlistable(folder, error)]
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
+        return False
+
+
+def _scan(root: Path, recursive: bool, found: Discovery) -> list[Path | ClassificationResult]:
+    """The folder's files, then each sub-folder's, depth first; a stack, not recursion, so
+    that no folder depth reaches Python's recursion limit."""
     items: list[Path | ClassificationResult] = []
-    subfolders: list[Path] = []
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = folder / entry.name
+    pending = [root]
+    while pending:
+        folder = pending.pop()
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        if is_dir:
-            if recursive:
-                subfolders.append(path)
-            else:
-                found.skipped_subfolders += 1
-        elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
-            items.append(path)
-    for subfolder in subfolders:
-        items.extend(_scan(subfolder, recursive, found))
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            items.append(_unlistable(folder, error))
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if recursive:
+                    subfolders.append(path)
+                else:
+                    found.skipped_subfolders += 1
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
+                items.append(path)
+        pending.extend(reversed(subfolders))  # the first sub-folder is taken next
     return items
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeclass.runtime.classifier import Classifier
+from edgeclass.runtime.decode_warnings import noted_warnings, with_notes
 from edgeclass.runtime.images import ImageLoadError
 from edgeclass.runtime.postprocess import make_result
 from edgeclass.runtime.prepare import prepare_image
@@ -35,14 +36,15 @@ def prepare_bytes(classifier: Classifier, data: bytes, name: str = "") -> Prepar
     """Decode and preprocess `data` as the classifier does a file; raise ImageLoadError if bad."""
     if not data:
         raise ImageLoadError(Status.EMPTY_FILE, "empty file (0 bytes)")
-    prepared = prepare_image(
-        io.BytesIO(data),
-        classifier.preprocessor,
-        max_pixels=classifier.max_pixels,
-        exact_decode=classifier.exact_decode,
-        name=name,
-    )
-    return PreparedImage(name, prepared.tensor, prepared.size, prepared.note)
+    with noted_warnings() as notes:
+        prepared = prepare_image(
+            io.BytesIO(data),
+            classifier.preprocessor,
+            max_pixels=classifier.max_pixels,
+            exact_decode=classifier.exact_decode,
+            name=name,
+        )
+    return PreparedImage(name, prepared.tensor, prepared.size, with_notes(prepared.note, notes))
 
 
 def result_for(

@@ -1,7 +1,9 @@
 """Result writers (table, csv, json, jsonl): `edgeclass classify`'s output, the desktop's export.
 
 Every format is UTF-8 text; names that are not valid UTF-8 are written as `runtime/names.py`
-says (a readable `\\xNN` form plus the exact bytes in base64).
+says (a readable `\\xNN` form plus the exact bytes in base64). CSV and JSON are data: every other
+character of a name stays exact (JSON escapes control characters itself; CSV quotes a cell
+holding a line break). The table is for people: control characters are escaped there.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from edgeclass.runtime.names import display_path, path_base64
+from edgeclass.runtime.names import display_path, exact_base64, path_base64, terminal_text
 from edgeclass.runtime.results import ClassificationResult
 
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -108,13 +110,13 @@ class JsonWriter(ResultWriter):
         self.items.append({**result.to_dict(), **(extra or {})})
 
     def finish(self) -> None:
-        json.dump(self.items, self.stream, indent=2, ensure_ascii=False)
-        self.stream.write("\n")
+        # One write, not json.dump's many: a stop between two of them would flush half an array.
+        self.stream.write(json.dumps(self.items, indent=2, ensure_ascii=False) + "\n")
         super().finish()
 
 
 class TableWriter(ResultWriter):
-    """Buffers, then prints aligned columns for people to read."""
+    """Buffers, then prints aligned columns for people to read (control characters escaped)."""
 
     def __init__(self, stream: TextIO, show_top_k: bool = False) -> None:
         super().__init__(stream)
@@ -122,17 +124,18 @@ class TableWriter(ResultWriter):
         self.rows: list[list[str]] = []
 
     def write(self, result: ClassificationResult, extra: Extra | None = None) -> None:
+        shown = terminal_text(result.path)
         row = [
-            display_path(result.path),
+            shown,
             result.status.value,
-            result.label or "-",
+            terminal_text(result.label or "-"),
             "-" if result.score is None else f"{result.score:.4f}",
         ]
         if self.show_top_k:
-            row.append(format_top_k(result, digits=4) or "-")
-        message = display_path(result.message)
-        exact = path_base64(result.path)
-        if exact:
+            row.append(terminal_text(format_top_k(result, digits=4)) or "-")
+        message = terminal_text(result.message)
+        if shown != result.path:
+            exact = exact_base64(result.path)
             message = f"{message} (exact name, base64: {exact})".lstrip()
         row.append(message)
         self.rows.append(row)
@@ -144,9 +147,11 @@ class TableWriter(ResultWriter):
         header.append("MESSAGE")
         rows = [header, *self.rows]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+        lines = []
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            self.stream.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+            lines.append("  ".join([*cells, row[-1]]).rstrip() + "\n")
+        self.stream.write("".join(lines))  # one write: a stop never shows half a table
         super().finish()
 
 
