@@ -82,6 +82,10 @@ _.required  # unused attribute (src/edgeclass/cli/main.py)
 # Ray Data: options set on DataContext, read by Ray.
 _.preserve_order  # unused attribute (src/edgeclass/cli/classify_ray.py)
 _.enable_progress_bars  # unused attribute (src/edgeclass/cli/classify_ray.py)
+_.print_on_execution_start  # unused attribute (src/edgeclass/cli/classify_ray.py)
+
+# Python: the hook for errors in finalizers, read by the interpreter.
+_.unraisablehook  # unused attribute (src/edgeclass/cli/classify_ray.py)
 
 # onnxruntime: SessionOptions set here, read by InferenceSession; and CalibrationDataReader's
 # methods, which quantize_static calls.

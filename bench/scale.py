@@ -1,4 +1,5 @@
-"""Benchmark `edgeclass classify --engine ray` on one node: a local 2-CPU Ray vs the local engine.
+"""Benchmark `edgeclass classify --engine ray`: a local 2-CPU Ray, and a 2-node cluster of 1 CPU
+each, against the local engine.
 
     python bench/scale.py            # prints one JSON object on stdout
 
@@ -11,6 +12,10 @@ same machine, measured side by side in one run because the machine is shared and
                 them twice (2,000 rows). Each Ray run is a new Dataset execution, so it pays its
                 actors' start-up and model load; the marginal rate, 1,000 / (time of 2,000 -
                 time of 1,000), is what a long run sees once started, for both engines alike.
+  two_nodes     the same rounds on a 2-node cluster (Ray's multi-node harness,
+                ray.cluster_utils.Cluster: a head and a worker node of 1 CPU each, so 2 CPUs as
+                above, on this machine): what crossing nodes costs (scheduling, the model and
+                the rows through two object stores), measured beside the local engine again.
   cli           one `edgeclass classify` subprocess per engine, start-up included (the Ray one
                 starts its own local Ray, as a user's first run would).
 
@@ -24,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,15 +50,33 @@ def _seconds(rows) -> tuple[list, float]:
     return got, time.perf_counter() - started
 
 
-def in_process(files: list[Path], model_dir: Path, rounds: int, threads: int) -> dict:
+def in_process(
+    files: list[Path], model_dir: Path, rounds: int, threads: int, nodes: int = 1
+) -> dict:
     import ray
+    from ray.cluster_utils import Cluster
 
     from edgeclass import distributed
     from edgeclass.runtime import Classifier
 
     started = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    cluster = None
+    if nodes == 1:
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            logging_level="ERROR",
+            log_to_driver=False,
+        )
+    else:
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+        for _ in range(nodes - 1):
+            cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
     ray_start_s = time.perf_counter() - started
+    load_at_start = round(os.getloadavg()[0], 2)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
@@ -88,6 +112,8 @@ def in_process(files: list[Path], model_dir: Path, rounds: int, threads: int) ->
                 )
     finally:
         ray.shutdown()
+        if cluster is not None:
+            cluster.shutdown()
     # The second 1,000 images of a 2,000-image run cost what a long run's images cost: start-up
     # (Ray's actors starting, loading the model) cancels out of the difference.
     marginal = {
@@ -102,7 +128,9 @@ def in_process(files: list[Path], model_dir: Path, rounds: int, threads: int) ->
     load_numbers = [int(instance.rsplit(":", 1)[1]) for instance in loads]
     return {
         "rounds": rounds,
+        "ray_nodes": nodes,
         "ray_init_s": round(ray_start_s, 1),
+        "load_average_1min": {"start": load_at_start, "end": round(os.getloadavg()[0], 2)},
         "local_threads": threads,
         "ray_actors_x_threads": "2 x 1",
         "images_per_s_local_marginal": round(marginal["local"], 1),
@@ -161,10 +189,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="the local engine's threads")
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--no-two-nodes", action="store_true")
     args = parser.parse_args()
     if not args.images.is_dir():
         print(json.dumps({"benchmark": "scale", "skipped": f"{args.images} missing"}))
         return
+    # Ray's files in a folder of this run (not /tmp/ray, where another `ray.init()` would find
+    # this cluster), no authentication token to save in ~/.ray: a benchmark on this machine only.
+    ray_tmp = tempfile.mkdtemp(prefix="ecbench-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    os.environ.update(RAY_TMPDIR=ray_tmp, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    os.environ.pop("RAY_ADDRESS", None)
     import onnxruntime
     import ray
 
@@ -180,6 +214,16 @@ def main() -> None:
         "target_ratio_ray_vs_local": 0.7,
         "in_process": in_process(files, model_dir, args.rounds, args.threads),
     }
+    if not args.no_two_nodes:
+        one, two = (
+            report["in_process"],
+            in_process(files, model_dir, args.rounds, args.threads, nodes=2),
+        )
+        report["two_nodes"] = two
+        # Each against the local engine measured beside it, then the two ratios compared.
+        report["ratio_two_nodes_vs_one_node_marginal"] = round(
+            two["ratio_ray_vs_local_marginal"] / one["ratio_ray_vs_local_marginal"], 3
+        )
     if not args.no_cli:
         report["cli_subprocess"] = cli(args.images, model_dir)
     report["machine"] = {
@@ -193,6 +237,7 @@ def main() -> None:
         "side, not absolute rates",
     }
     print(json.dumps(report, indent=2))
+    shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

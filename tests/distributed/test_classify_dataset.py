@@ -3,6 +3,7 @@ per actor, files opened by the workers or given to them as bytes."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -64,7 +65,29 @@ def test_bytes_from_read_binary_files_give_the_local_rows(local_ray, model_dir, 
     dataset = ray.data.read_binary_files(
         [str(path) for path in files], include_paths=True
     )  # pyarrow's filesystem: UTF-8 names only
-    rows = distributed.classify_dataset(dataset, model_dir, top_k=2, actors=1).take_all()
+    rows = distributed.classify_dataset(dataset, model_dir, top_k=2).take_all()  # default actors
 
     assert_same_rows(sorted(rows, key=lambda row: row["path"]), _local_rows(model_dir, files))
     assert {row["status"] for row in rows} >= {"ok", "too_large", "empty_file", "not_an_image"}
+
+
+@pytest.mark.slow
+def test_files_dataset_resolves_relative_names_here_and_shows_them_as_given(
+    local_ray, model_dir, tmp_path, monkeypatch
+):
+    """The workers run in another folder (the repository's, here): a relative name reaches them
+    absolute; a URI is passed through untouched (and is not a local file)."""
+    bad_files(tmp_path / "photos")
+    monkeypatch.chdir(tmp_path)
+    dataset = distributed.files_dataset(["photos/good.jpg", "s3://bucket/a.jpg", "photos"])
+    sent = dataset.take_all()
+    assert sent[0]["path"] == b"photos/good.jpg"
+    assert sent[0]["open_path"] == bytes(tmp_path / "photos" / "good.jpg")
+    assert (sent[1]["path"], sent[1]["open_path"]) == (b"s3://bucket/a.jpg", None)
+
+    rows = distributed.classify_dataset(dataset, model_dir, top_k=2).take_all()
+    local = _local_rows(model_dir, [Path(os.fsdecode(row["path"])) for row in sent])
+    assert (rows[0]["path"], rows[0]["status"]) == ("photos/good.jpg", "ok")
+    assert (rows[1]["path"], rows[1]["status"]) == ("s3://bucket/a.jpg", "not_found")
+    assert_same_rows(rows[2:], local[2:])  # the folder's files, good.jpg not twice
+    assert len(rows) == len(list((tmp_path / "photos").iterdir())) + 1

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from scale_helpers import assert_same_rows, bad_files
@@ -23,7 +27,7 @@ MISSING = (
 
 
 def _edgeclass(*args: object, missing: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "EDGECLASS_MODEL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("EDGECLASS_MODEL", "RAY_ADDRESS")}
     start = ["-c", MISSING.format(missing)] if missing else ["-m", "edgeclass"]
     return subprocess.run(
         [sys.executable, *start, *map(str, args)],
@@ -103,3 +107,53 @@ def test_parquet_and_jsonl_hold_the_local_rows(local_ray, tiny_model_dir, tmp_pa
     assert _notes_and_counts(jsonl.stderr) == []
     lines = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert_same_rows([json.loads(line) for line in lines], expected)
+
+
+def test_ray_client_addresses_are_refused_with_the_reason(tiny_model_dir, tmp_path):
+    pytest.importorskip("ray", reason="the scale extra (Ray Data) is not installed")
+    photos = bad_files(tmp_path / "photos")
+    done = _edgeclass(
+        "classify", photos[0], "--engine", "ray", "--ray-address", "ray://127.0.0.1:10001",
+        "--model", tiny_model_dir,
+    )  # fmt: skip
+    assert done.returncode == exit_codes.USAGE, done.stderr
+    assert "Ray Client (ray://) cannot run Ray Data" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_run_without_an_address_starts_a_private_ray_and_leaves_nothing(tiny_model_dir, tmp_path):
+    """Not the cluster RAY_ADDRESS names (nothing answers there), nothing in $HOME/.ray, no Ray
+    session left in the temporary folder; the summary times the whole run, Ray's start
+    included."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    bad_files(tmp_path / "photos")
+    home, temp = tmp_path / "home", Path(tempfile.mkdtemp(prefix="ect-"))
+    home.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{probe.getsockname()[1]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "EDGECLASS_"))},
+        "HOME": str(home),
+        "TMPDIR": str(temp),
+        "RAY_ADDRESS": nowhere,
+    }
+    command = [
+        sys.executable, "-m", "edgeclass", "classify", tmp_path / "photos", "--engine", "ray",
+        "--model", tiny_model_dir, "-o", tmp_path / "results.parquet",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        wall = time.perf_counter() - started
+        assert done.returncode == exit_codes.SOME_FILES_FAILED, done.stderr
+        assert pq.read_table(tmp_path / "results.parquet").num_rows == 7
+        assert list(home.iterdir()) == []  # no ~/.ray/auth_token, nothing else either
+        assert list(temp.iterdir()) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    summary = done.stderr.strip().splitlines()[-1]
+    seconds = float(summary.split(" in ")[1].split(" s ")[0])
+    # Ray's start (most of this run) is inside the summary's time, not only the re-read.
+    assert seconds >= 0.5 * wall, (summary, wall)

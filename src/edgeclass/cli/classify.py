@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from edgeclass.cli import exit_codes
 from edgeclass.cli.arguments import (
@@ -161,7 +161,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--actors",
         type=positive_int,
         metavar="N",
-        help="with --engine ray: model actors (default: the cluster's CPUs / --threads)",
+        help="with --engine ray: model actors, --threads CPUs each (default: as many as the "
+        "cluster's CPUs hold; more than fit start as the cluster grows)",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=positive_int,
+        default=300,
+        metavar="S",
+        help="with --engine ray: stop (exit 2) when the cluster classifies nothing for S "
+        "seconds (default: 300)",
     )
     parser.set_defaults(func=run)
 
@@ -251,9 +260,19 @@ def failure_line(result: ClassificationResult) -> str:
 
 
 def write_results(
-    results: Iterable[ClassificationResult], total: int, args: argparse.Namespace
+    results: Iterable[ClassificationResult],
+    total: int,
+    args: argparse.Namespace,
+    *,
+    stdout: TextIO | None = None,
+    started: float | None = None,
 ) -> int:
-    """Write results as they come (progress, a line per failed file, a summary); the exit code."""
+    """Write results as they come (progress, a line per failed file, a summary); the exit code.
+
+    `stdout`: where results meant for stdout go instead (the Ray engine keeps the real stdout
+    for results and points everything else at stderr); `started`: the run's start
+    (time.perf_counter()) for the summary's time, when it began before the results came.
+    """
     from edgeclass.atomic_files import atomic_output
     from edgeclass.cli.progress import Progress
     from edgeclass.cli.signals import call_before_stopping
@@ -261,8 +280,16 @@ def write_results(
 
     progress = Progress(total, sys.stderr, enabled=shows_progress(args, sys.stderr))
     call_before_stopping(progress.clear)
+    if started is not None:
+        progress.started = started
+    to_stdout = args.output is None or args.output == "-"
+    output = (
+        contextlib.nullcontext(stdout)
+        if stdout is not None and to_stdout
+        else atomic_output(args.output)
+    )
     try:
-        with atomic_output(args.output) as stream:
+        with output as stream:
             writer = make_writer(args.format, stream, top_k=args.top_k)
             for result in results:
                 writer.write(result)
@@ -273,7 +300,7 @@ def write_results(
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as Unix tools do.
         with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            os.dup2(os.open(os.devnull, os.O_WRONLY), (stdout or sys.stdout).fileno())
         return exit_codes.OK
     except OSError as error:  # disk full, output folder removed meanwhile, ...
         raise EdgeclassError(f"cannot write results: {error}") from error

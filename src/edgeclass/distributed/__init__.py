@@ -7,19 +7,29 @@ budget, statuses and preprocessing as `edgeclass classify`, and the same result 
 
 from edgeclass.distributed.dataset import (
     classify_dataset,
-    default_actor_count,
     files_dataset,
     results_from_dataset,
 )
 from edgeclass.distributed.model_files import ModelFiles
 from edgeclass.distributed.schema import MODEL_INSTANCE_COLUMN, RESULT_SCHEMA
+from edgeclass.distributed.watch import (
+    DEFAULT_STALL_TIMEOUT_S,
+    ClusterStalled,
+    RowCounter,
+    stall_watch,
+    watched_rows,
+)
 
 __all__ = [
+    "DEFAULT_STALL_TIMEOUT_S",
     "MODEL_INSTANCE_COLUMN",
     "RESULT_SCHEMA",
+    "ClusterStalled",
     "ModelFiles",
+    "RowCounter",
     "classify_dataset",
-    "default_actor_count",
     "files_dataset",
     "results_from_dataset",
+    "stall_watch",
+    "watched_rows",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import count
 
 import pyarrow as pa
 
 from edgeclass.distributed.model_files import ModelFiles
 from edgeclass.distributed.schema import results_table
+from edgeclass.distributed.watch import RowCounter
 from edgeclass.runtime.discovery import results_in_order
 from edgeclass.runtime.in_memory import classify_many
 from edgeclass.runtime.results import ClassificationResult, Status
@@ -38,12 +39,16 @@ class ClassifyBatch:
 
     Input rows hold either `bytes` and `path` (what `ray.data.read_binary_files(...,
     include_paths=True)` gives: the path is only echoed) or a `path` to open on the worker
-    (str, or the exact name as bytes), optionally with `status` and `message` for an outcome
-    already known (a folder the scan could not list), which is passed through.
+    (str, or the exact name as bytes), optionally with `open_path` (the absolute name to open,
+    when `path` is relative), and `status` and `message` for an outcome already known (a folder
+    the scan could not list), which is passed through.
     """
 
-    def __init__(self, model: ModelFiles, options: ClassifyOptions) -> None:
+    def __init__(
+        self, model: ModelFiles, options: ClassifyOptions, counter: RowCounter | None = None
+    ) -> None:
         self.options = options
+        self.counter = counter
         self.classifier = model.load(
             options.threads, options.decode_threads, options.exact_decode, options.max_pixels
         )
@@ -60,6 +65,8 @@ class ClassifyBatch:
             results = self._classify_bytes(batch)
         else:
             results = self._classify_files(batch)
+        if self.counter is not None:
+            self.counter.add(len(results))
         return results_table(results, self.model_instance)
 
     def _classify_bytes(self, batch: pa.Table) -> list[ClassificationResult]:
@@ -75,7 +82,14 @@ class ClassifyBatch:
         )
 
     def _classify_files(self, batch: pa.Table) -> list[ClassificationResult]:
-        paths = [os.fsdecode(path) for path in batch.column("path").to_pylist()]
+        shown = [os.fsdecode(path) for path in batch.column("path").to_pylist()]
+        paths = shown
+        if "open_path" in batch.column_names:
+            opened = batch.column("open_path").to_pylist()
+            paths = [
+                name if absolute is None else os.fsdecode(absolute)
+                for name, absolute in zip(shown, opened, strict=True)
+            ]
         known: list[str | None] = [None] * len(paths)
         messages: list[str | None] = [None] * len(paths)
         if "status" in batch.column_names:
@@ -87,12 +101,15 @@ class ClassifyBatch:
             else ClassificationResult(path, Status(status), message=message or "")
             for path, status, message in zip(paths, known, messages, strict=True)
         ]
-        return list(
-            results_in_order(
-                self.classifier,
-                items,
-                batch_size=self.options.batch_size,
-                top_k=self.options.top_k,
-                threshold=self.options.threshold,
-            )
+        results = results_in_order(
+            self.classifier,
+            items,
+            batch_size=self.options.batch_size,
+            top_k=self.options.top_k,
+            threshold=self.options.threshold,
         )
+        # The rows show each name as it was given, relative or not.
+        return [
+            result if result.path == name else replace(result, path=name)
+            for result, name in zip(results, shown, strict=True)
+        ]
