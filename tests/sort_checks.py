@@ -32,7 +32,7 @@ def read_only(folder: Path) -> Iterator[Path]:
     immutable = False
     if os.geteuid() == 0:
         chattr = shutil.which("chattr")
-        done = chattr and subprocess.run([chattr, "+i", folder], capture_output=True)
+        done = chattr and subprocess.run([chattr, "+i", folder], capture_output=True, timeout=30)
         if not done or done.returncode != 0:
             folder.chmod(0o755)
             pytest.skip("running as root without chattr +i: no folder is read-only for root")
@@ -41,7 +41,9 @@ def read_only(folder: Path) -> Iterator[Path]:
         yield folder
     finally:
         if immutable:
-            subprocess.run([shutil.which("chattr") or "chattr", "-i", folder], check=True)
+            subprocess.run(
+                [shutil.which("chattr") or "chattr", "-i", folder], check=True, timeout=30
+            )
         folder.chmod(0o755)
 
 

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from process_io import signals_as_from_a_terminal
+
 INJECTED = Path(__file__).parent / "injected"  # sitecustomize.py: see its doc
 # Far above the 1 GB a run may use, far below what the machine has.
 ADDRESS_SPACE_LIMIT = 4 * 2**30
@@ -46,6 +48,7 @@ class Finished:
 
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+    signals_as_from_a_terminal()  # the tests signal it: it must not inherit pytest's ignores
 
 
 def group_members(group: int) -> list[int]:
@@ -111,7 +114,7 @@ def finish(process: subprocess.Popen, timeout: float, started: float | None = No
         returncode = None
     seconds = time.monotonic() - started
     done.set()
-    sampler.join()
+    sampler.join(timeout=30)
     left = [_describe(pid) for pid in group_members(process.pid)]
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import edgeclass_test_images as images
 import pytest
+from process_io import finish, read_stderr_until, signals_as_from_a_terminal
 
 from edgeclass.atomic_files import atomic_output
 from edgeclass.cli import exit_codes
@@ -258,15 +259,13 @@ def test_ctrl_c_leaves_the_output_alone(make_image, tiny_model_dir, tmp_path):
         str(tiny_model_dir),
     ]
     command += ["-f", "csv", "-o", str(target), "-b", "1", "--decode-threads", "1", "--progress"]
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        command, stderr=subprocess.PIPE, env=env, preexec_fn=signals_as_from_a_terminal
+    )
     # Wait until results are flowing (the progress line counts them), then press Ctrl+C.
-    seen = b""
-    while b"/1001" not in seen:
-        chunk = proc.stderr.read1(4096)
-        assert chunk, "classify ended before it could be interrupted"
-        seen += chunk
+    read_stderr_until(proc, lambda seen: b"/1001" in seen, 120, "progress line")
     proc.send_signal(signal.SIGINT)
-    proc.stderr.read()
-    assert proc.wait(timeout=60) == exit_codes.INTERRUPTED
+    finish(proc)
+    assert proc.returncode == exit_codes.INTERRUPTED
     assert target.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "results.csv"]

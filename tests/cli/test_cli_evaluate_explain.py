@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_tools import coloured, run_edgeclass
+from cpu_kind import CROSS_ISA_IMAGES, runs_like_the_report
 from PIL import Image
 from tiny_onnx_models import SIZE, colour_model, left_half_model
 
 from edgeclass.runtime.locate import bundled_model_dir
-
-# As in tests/conftest.py (a "from conftest import" can pick up another folder's conftest).
-CATSDOGS_TEST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "catsdogs" / "test"
+from edgeclass.runtime.model_report import read_report
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +59,20 @@ def test_evaluate_refuses_a_folder_that_is_not_a_label(tmp_path, colour_dir):
 
 
 @pytest.mark.slow
-def test_evaluate_agrees_with_the_default_models_quantization_report():
-    if not (CATSDOGS_TEST / "cat").is_dir():
-        pytest.skip(f"real photos not found at {CATSDOGS_TEST}")
-    model = bundled_model_dir()
-    report = json.loads((model / "quantization_report.json").read_text())["accuracy"]["int8"]
-    proc = run_edgeclass("evaluate", CATSDOGS_TEST, "-f", "json", "-q")
+def test_evaluate_agrees_with_the_default_models_quantization_report(catsdogs_test):
+    report = read_report(bundled_model_dir())
+    proc = run_edgeclass("evaluate", catsdogs_test, "-f", "json", "-q")
     assert proc.returncode == 0, proc.stderr
     ours = json.loads(proc.stdout)
-    assert ours["accuracy"] == pytest.approx(report["accuracy"])
-    for label, row in report["per_class"].items():
-        assert ours["per_class"][label]["correct"] == row["correct"]
+    # Exactly the report's counts where its int8 figures were measured (same int8 instructions,
+    # same onnxruntime); elsewhere int8 results move by a few images (cpu_kind.py).
+    allowed = 0 if runs_like_the_report(report) else CROSS_ISA_IMAGES
+    for label, row in report.accuracy.int8.per_class.items():
+        assert ours["per_class"][label]["images"] == row.images
+        assert abs(ours["per_class"][label]["correct"] - row.correct) <= allowed, (label, allowed)
+    reported = sum(row.correct for row in report.accuracy.int8.per_class.values())
+    assert abs(ours["correct"] - reported) <= allowed
+    assert ours["accuracy"] == pytest.approx(ours["correct"] / ours["evaluated"])
 
 
 def test_explain_writes_a_heat_map_hot_on_the_left(tmp_path):

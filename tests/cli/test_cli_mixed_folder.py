@@ -29,7 +29,7 @@ ONE_GB_IN_KB = 1024 * 1024
 # RUSAGE_CHILDREN is the CLI's peak alone.
 PEAK_RSS_WRAPPER = """
 import resource, subprocess, sys
-code = subprocess.run(sys.argv[2:]).returncode
+code = subprocess.run(sys.argv[2:], timeout=600).returncode
 with open(sys.argv[1], "w") as peak:
     peak.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 sys.exit(code)
@@ -108,6 +108,7 @@ def test_a_mixed_folder_of_every_hard_case_gives_a_row_each_in_bounded_memory(ti
             [sys.executable, "-c", PEAK_RSS_WRAPPER, str(peak_file), *command],
             env=env,
             stderr=subprocess.PIPE,
+            timeout=660,  # past the wrapper's own 600 s, so its child is never left behind
         )
         stderr = process.stderr.decode(errors="replace")
         peak_kb = int(peak_file.read_text())

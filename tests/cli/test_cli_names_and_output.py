@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from process_io import finish, read_stderr_until, signals_as_from_a_terminal
 from unprivileged import open_tmp_dir, run_unprivileged
 
 from edgeclass.cli import exit_codes
@@ -223,11 +224,6 @@ def test_someone_elses_output_file_is_refused(two_photos, tiny_model_dir):
         assert target.read_text() == "root's\n"
 
 
-def _default_termination_signals() -> None:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize(
     "signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
 )
@@ -241,16 +237,13 @@ def test_termination_signals_leave_no_temp_file(signum, code, make_image, tiny_m
     command = cli_command(*args, "--decode-threads", "1", "--progress")
     # As from a terminal: under `nohup` (SIGHUP ignored, inherited) classify rightly keeps going.
     proc = subprocess.Popen(
-        command, stderr=subprocess.PIPE, env=cli_env(), preexec_fn=_default_termination_signals
+        command, stderr=subprocess.PIPE, env=cli_env(), preexec_fn=signals_as_from_a_terminal
     )
-    seen = b""
-    while b"/1001" not in seen:  # results are flowing: the temp file exists
-        chunk = proc.stderr.read1(4096)
-        assert chunk, "classify ended before the signal"
-        seen += chunk
+    # Results are flowing (the progress line counts them): the temp file exists.
+    read_stderr_until(proc, lambda seen: b"/1001" in seen, 120, "progress line")
     proc.send_signal(signum)
-    proc.stderr.read()
-    assert proc.wait(timeout=60) == code
+    finish(proc)
+    assert proc.returncode == code
     assert target.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "results.csv"]
 
@@ -348,16 +341,25 @@ def test_ctrl_c_during_start_up_exits_130_quietly(after_import, make_image, tiny
     command = [sys.executable, "-X", "importtime", *cli_command(source.parent)[1:]]
     command += ["-m", str(tiny_model_dir), "-f", "csv"]
     proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env()
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        preexec_fn=signals_as_from_a_terminal,
     )
-    lines = []
-    for line in proc.stderr:  # each line says an import has finished: the start-up's clock
-        lines.append(line)
-        if line.split(b"|")[-1].strip() == after_import.encode() or b"|" not in line:
-            break
+
+    def imported(seen: bytes) -> bool:  # each line says an import has finished: start-up's clock
+        lines = seen.splitlines(True)
+        complete = lines if seen.endswith(b"\n") else lines[:-1]
+        return any(
+            line.split(b"|")[-1].strip() == after_import.encode() or b"|" not in line
+            for line in complete
+        )
+
+    seen = read_stderr_until(proc, imported, 120, f"import of {after_import}")
     proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    code = proc.wait(timeout=60)
-    messages = [line for line in [*lines, *rest.splitlines(True)] if b"import time:" not in line]
+    _, rest = finish(proc)
+    code = proc.returncode
+    messages = [line for line in (seen + rest).splitlines(True) if b"import time:" not in line]
     assert code == exit_codes.INTERRUPTED, b"".join(messages).decode()
     assert b"".join(messages).decode() in ("", "edgeclass: interrupted\n")

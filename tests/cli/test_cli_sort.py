@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_tools import coloured, run_edgeclass
+from process_io import signals_as_from_a_terminal
 from sort_checks import assert_consistent, hashes, read_only, sha
 from tiny_onnx_models import colour_model
 
@@ -140,6 +141,7 @@ def _start_move(photos: Path, dest: Path, model: Path, journal: Path) -> subproc
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=signals_as_from_a_terminal,
     )
 
 
@@ -149,7 +151,9 @@ def _wait_for_first_done(proc: subprocess.Popen, journal: Path) -> None:
         if journal.exists() and '"done"' in journal.read_text():
             return
         time.sleep(0.002)
-    pytest.fail(f"the move never started: {proc.communicate()}")
+    if proc.poll() is None:
+        proc.kill()
+    pytest.fail(f"the move never started: {proc.communicate(timeout=30)}")
 
 
 @pytest.mark.slow

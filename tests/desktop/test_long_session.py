@@ -28,6 +28,11 @@ SINGLETONS = {"None": None, "True": True, "False": False}
 # Extra references held while the session runs, so that a leaking binding fails this test with
 # its numbers instead of deallocating True or None and aborting the whole test run.
 BALLAST = 100_000
+# From Python 3.12 None, True and False are immortal: their counts never move, so a binding that
+# loses references to them can no longer be seen (or crash the app): nothing to check there.
+needs_mortal_singletons = pytest.mark.skipif(
+    sys.version_info >= (3, 12), reason="None/True/False are immortal from Python 3.12"
+)
 
 
 def reference_counts() -> dict[str, int]:
@@ -59,6 +64,7 @@ class Emitter(QObject):
     anything = Signal(object)
 
 
+@needs_mortal_singletons
 def test_the_qt_binding_keeps_reference_counts_through_signals_and_calls(qtbot) -> None:
     """The root cause, in a second: on 6.12.0 True ends 1,500 references short, None 500."""
     emitter = Emitter()
@@ -101,6 +107,7 @@ def run_session(qtbot, settings, model_dir, folder, photos: int) -> None:
 
 
 @pytest.mark.slow
+@needs_mortal_singletons
 def test_a_long_session_classify_again_and_quit_keep_reference_counts(
     qtbot, tmp_path, settings, tiny_model_dir, dialogs
 ) -> None:

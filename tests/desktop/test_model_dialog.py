@@ -43,6 +43,8 @@ def test_accuracy_on_held_out_photos_comes_first(qtbot, default_folder):
     assert "8-bit integers (int8)" in text
     megabytes = (default_folder / ONNX_FILE).stat().st_size / 1e6
     assert f"Size: {megabytes:.1f} MB" in text
+    cpu = report["machine"]["cpu"]  # int8 results depend on the CPU: where they were measured
+    assert f"Measured on {cpu['model']} ({cpu['int8_isa']}) when the model was made." in text
     for label, item in per_class.items():
         assert f"{label}: {item['correct']:,} of {item['images']:,} right" in text
     assert "/work" not in text and "/tmp" not in text and str(default_folder) not in text

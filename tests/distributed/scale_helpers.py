@@ -8,9 +8,6 @@ from pathlib import Path
 from edgeclass_test_images import photo_like, png_claiming, truncated
 from PIL import Image
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CATSDOGS_TEST = REPO_ROOT.parent / "shared" / "data" / "catsdogs" / "test"
-
 
 def bad_files(folder: Path) -> list[Path]:
     """The runtime's hard cases (see tests/cli/test_cli_mixed_folder.py), plus two good photos."""

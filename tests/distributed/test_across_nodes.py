@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from edgeclass_test_images import photo_like
 from PIL import Image
+from process_io import signals_as_from_a_terminal
 from scale_helpers import assert_same_rows, bad_files
 
 from edgeclass.cli import exit_codes
@@ -174,7 +175,12 @@ def test_sigterm_and_ctrl_c_stop_like_the_local_engine(
     output.parent.mkdir(exist_ok=True)
     command = _command(nodes.address, tiny_model_dir, "photos", "-o", output, "--progress")
     process = subprocess.Popen(
-        command, cwd=photos, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL
+        command,
+        cwd=photos,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=signals_as_from_a_terminal,  # not pytest's ignored SIGINT, if it has one
     )
     seen = ""
     deadline = time.monotonic() + 240

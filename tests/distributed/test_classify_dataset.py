@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from scale_helpers import CATSDOGS_TEST, assert_same_rows, bad_files
+from scale_helpers import assert_same_rows, bad_files
 
 from edgeclass.runtime import ClassificationResult, Classifier, Status, find_images
 from edgeclass.runtime.locate import bundled_model_dir
@@ -28,12 +28,10 @@ def _local_rows(model_dir: Path, paths: list) -> list[dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.needs_shared_data
-@pytest.mark.skipif(not CATSDOGS_TEST.is_dir(), reason=f"{CATSDOGS_TEST} is absent")
 def test_1000_photos_and_bad_files_give_the_local_rows_with_one_model_per_actor(
-    local_ray, model_dir, tmp_path
+    local_ray, model_dir, tmp_path, catsdogs_test
 ):
-    photos = find_images([CATSDOGS_TEST], recursive=True)
+    photos = find_images([catsdogs_test], recursive=True)
     assert len(photos) == 1000
     files = [*photos, *bad_files(tmp_path / "bad"), tmp_path / "missing.jpg"]
     unlistable = ClassificationResult(

@@ -33,5 +33,6 @@ def build_library(path: Path, source: str, *args: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     c_file = path.with_suffix(".c")
     c_file.write_text(source, encoding="utf-8")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(path), str(c_file), *args], check=True)
+    command = ["gcc", "-shared", "-fPIC", "-o", str(path), str(c_file), *args]
+    subprocess.run(command, check=True, timeout=120)
     return path

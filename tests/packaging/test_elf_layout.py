@@ -51,7 +51,7 @@ def test_stripped_openblas_loads_once_its_empty_segments_are_realigned(tmp_path:
     libs = tmp_path / "numpy.libs"
     shutil.copytree(original.parent, libs)
     copy = libs / original.name
-    subprocess.run(["strip", str(copy)], check=True, capture_output=True)
+    subprocess.run(["strip", str(copy)], check=True, capture_output=True, timeout=120)
     if elf_layout.realign_empty_segments(copy.read_bytes()) is None:
         pytest.skip("strip left this OpenBLAS loadable: nothing to repair")
     probe = (
@@ -60,13 +60,21 @@ def test_stripped_openblas_loads_once_its_empty_segments_are_realigned(tmp_path:
     )
     env = {"LD_LIBRARY_PATH": str(libs), "PATH": "/usr/bin:/bin"}
     broken = subprocess.run(
-        [sys.executable, "-c", probe, str(copy)], capture_output=True, text=True, env=env
+        [sys.executable, "-c", probe, str(copy)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert broken.returncode != 0 and "aligned" in broken.stderr
     assert elf_layout.tidy(copy)
     assert copy.stat().st_size < original.stat().st_size - 2**20
     fixed = subprocess.run(
-        [sys.executable, "-c", probe, str(copy)], capture_output=True, text=True, env=env
+        [sys.executable, "-c", probe, str(copy)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert fixed.returncode == 0, fixed.stderr
     assert fixed.stdout.startswith("OpenBLAS")

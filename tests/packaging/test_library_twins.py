@@ -56,6 +56,7 @@ def test_system_name_becomes_a_link_to_the_wheel_copy(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env={"LD_LIBRARY_PATH": str(bundle), "PATH": "/usr/bin:/bin"},
+        timeout=60,
     )
     assert result.stdout.strip() == "1", result.stderr
 

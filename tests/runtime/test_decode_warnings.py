@@ -18,7 +18,7 @@ def test_each_thread_notes_only_the_warnings_of_its_own_files(tmp_path):
     notes: dict[str, list[list[str]]] = {}
 
     def decode(path):
-        start.wait()
+        start.wait(timeout=60)
         seen = []
         for _ in range(20):
             with noted_warnings() as found:

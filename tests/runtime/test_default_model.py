@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from edgeclass.runtime import Classifier, find_images
 from edgeclass.runtime.locate import bundled_model_dir
 
-CATSDOGS_TEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "catsdogs" / "test"
 DEFAULT = bundled_model_dir()
 pytestmark = pytest.mark.skipif(DEFAULT is None, reason="this checkout bundles no default model")
 
@@ -45,14 +43,13 @@ def test_model_card_states_the_reports_accuracy():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CATSDOGS_TEST.is_dir(), reason=f"{CATSDOGS_TEST} is absent")
-def test_default_model_is_as_accurate_as_its_card_says():
+def test_default_model_is_as_accurate_as_its_card_says(catsdogs_test):
     # All 1,000 test photos, the set the card's figure was measured on: a 200-photo subset
     # differs from the full set by +-3 points by chance alone, more than the 1-point tolerance.
     classifier = Classifier(None)
     correct = total = 0
     for label in ("cat", "dog"):
-        for result in classifier.classify_paths(find_images([CATSDOGS_TEST / label]), top_k=1):
+        for result in classifier.classify_paths(find_images([catsdogs_test / label]), top_k=1):
             assert result.ok, result.message
             correct += result.label == label
             total += 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import shutil
+import sys
 from pathlib import Path
 
 import edgeclass_test_images as images
 import numpy as np
 import pytest
 from PIL import Image, ImageFile, ImageOps
+from unprivileged import open_tmp_dir, run_unprivileged
 
 from edgeclass.runtime import Classifier, ImageLoadError, Status, load_image
 from edgeclass.runtime.images import to_rgb
@@ -125,15 +127,26 @@ def test_directory(tmp_path):
     assert _status_of(folder).status is Status.IS_DIRECTORY
 
 
+LOAD_AS_USER = """
+import sys
+from edgeclass.runtime import ImageLoadError, load_image
+try:
+    load_image(sys.argv[1])
+except ImageLoadError as error:
+    print(error.status.value, error.message, sep="\\n")
+"""
+
+
 def test_unreadable_permissions(make_image):
-    path = make_image("secret.jpg")
-    path.chmod(0)
-    try:
-        if os.access(path, os.R_OK):
-            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 files stay readable")
-        assert _status_of(path).status is Status.PERMISSION_ERROR
-    finally:
-        path.chmod(0o644)
+    # As a user whom permissions apply to: root (how CI runs) reads a chmod 000 file anyway.
+    with open_tmp_dir() as folder:
+        path = folder / "secret.jpg"
+        shutil.copyfile(make_image("secret.jpg"), path)
+        path.chmod(0)
+        proc = run_unprivileged([sys.executable, "-c", LOAD_AS_USER, str(path)], text=True)
+        assert proc.returncode == 0, proc.stderr
+        status, message = proc.stdout.splitlines()
+        assert status == Status.PERMISSION_ERROR.value and message
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

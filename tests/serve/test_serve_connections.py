@@ -15,6 +15,7 @@ import time
 import httpx
 import pytest
 from serve_helpers import (
+    ServeProcess,
     closed_by_server,
     connect,
     get_json,
@@ -29,8 +30,6 @@ SLOW_CLIENTS = 200  # more than the cap
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir, tmp_path_factory):
-    from conftest import ServeProcess
-
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = ServeProcess(
         [

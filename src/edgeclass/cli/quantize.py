@@ -123,7 +123,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--reduce-range",
         choices=tuple(REDUCE_RANGE),
         default=next(k for k, v in REDUCE_RANGE.items() if v is DEFAULTS.reduce_range),
-        help="7-bit weights; auto turns it on only for x86 CPUs without VNNI (default auto)",
+        help="7-bit weights, so that the model gives the same answers on every x86 CPU; auto: "
+        "on only when this CPU is x86 without VNNI; off: 8-bit weights (default on)",
     )
     parser.add_argument(
         "--no-logit-correction",

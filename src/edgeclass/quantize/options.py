@@ -29,8 +29,10 @@ class QuantizeOptions:
     max_float_nodes: int = 16
     # Top-1 agreement with fp32 the gate searches for; 0 stops at the first attempt in max_drop.
     min_agreement: float = 0.98
-    # 7-bit weights; None decides from this CPU (on for x86 without VNNI only).
-    reduce_range: bool | None = None
+    # 7-bit weights, so that AVX2's and AVX512BW's u8s8 multiply-add cannot saturate: the same
+    # answers on every x86 CPU, at the same speed (docs/quantize.md, "Other CPUs"). None decides
+    # from the quantizing CPU (on for x86 without VNNI only).
+    reduce_range: bool | None = True
     # Subtract int8's mean logit shift measured on the calibration images.
     logit_correction: bool = True
     # Threads for the latency figures in the report.

@@ -42,11 +42,14 @@ def render_markdown(report: QuantizationReport) -> str:
 
 
 def _accuracy(report: QuantizationReport) -> list[str]:
-    acc, agreement = report.accuracy, report.agreement
+    acc, agreement, cpu = report.accuracy, report.agreement, report.machine.cpu
     lines = [
         "## Accuracy on the held-out set",
         "",
-        f"{report.eval_set.images} images from `{report.eval_set.name}`.",
+        f"{report.eval_set.images} images from `{report.eval_set.name}`, on {cpu.model} "
+        f"(int8 instructions: {cpu.int8_isa}) with onnxruntime "
+        f"{report.versions.get('onnxruntime') or 'of unknown version'}. On a CPU with other int8 "
+        'instructions the int8 results differ slightly (docs/quantize.md, "Other CPUs").',
         "",
         "| | fp32 | int8 |",
         "|---|---|---|",
@@ -77,8 +80,8 @@ def _speed(report: QuantizationReport) -> list[str]:
         "",
         f"CPU: {cpu.model} ({cpu.logical_cpus} logical CPUs); ISA: "
         + ", ".join(flag for flag, present in cpu.isa.items() if present)
-        + f". onnxruntime CPU provider, {lat.threads} intra-op threads; fp32 and int8 timed "
-        "interleaved in one run.",
+        + f"; int8 instructions: {cpu.int8_isa}. onnxruntime CPU provider, {lat.threads} "
+        "intra-op threads; fp32 and int8 timed interleaved in one run.",
         "",
         "| model | batch | p50 ms | p95 ms | images/s |",
         "|---|---|---|---|---|",

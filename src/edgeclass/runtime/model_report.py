@@ -172,6 +172,25 @@ class FloatNode:
     why: str
 
 
+def int8_isa_of(isa: Mapping[str, bool], machine: str, vnni: bool = False) -> str:
+    """The instructions onnxruntime's int8 kernels use on a CPU with these flags (MLAS picks
+    them by CPUID, the best first). int8 results differ slightly between them: AVX2's and
+    AVX512BW's u8s8 multiply-add (VPMADDUBSW) saturates where VNNI and AMX do not, and the
+    float parts of the graph round differently with 512-bit vectors."""
+    if machine.lower() in {"aarch64", "arm64"}:
+        return "ARM NEON dot product" if vnni else "ARM NEON"
+    for flag, name in (
+        ("amx_int8", "AMX"),
+        ("avx512_vnni", "AVX512-VNNI"),
+        ("avx512bw", "AVX512BW"),
+        ("avx_vnni", "AVX-VNNI"),
+        ("avx2", "AVX2"),
+    ):
+        if isa.get(flag):
+            return name
+    return "no AVX2" if isa else "unknown"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Cpu:
     model: str
@@ -179,6 +198,13 @@ class Cpu:
     logical_cpus: int | None = None
     isa: dict[str, bool] = field(default_factory=dict)
     vnni: bool = False
+    # What the int8 figures were measured with (int8_isa_of); derived from `isa` when a report
+    # written before it was recorded is read.
+    int8_isa: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.int8_isa:
+            object.__setattr__(self, "int8_isa", int8_isa_of(self.isa, self.machine, self.vnni))
 
 
 @dataclass(frozen=True, kw_only=True)
